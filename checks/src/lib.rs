@@ -1,0 +1,2 @@
+//! The checks that hold the engine (`synack-tcp`) against the model (`synack-model`)
+//! and against outside judges.

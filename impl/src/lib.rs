@@ -1,0 +1,10 @@
+//! synack-tcp: a sans-IO TCP engine after RFC 9293.
+//!
+//! No sockets, threads or clocks live in here: time comes in as an [`Instant`],
+//! bytes come in as slices, and segments go out into buffers the caller owns.
+
+pub mod seq;
+pub mod time;
+
+pub use seq::SeqNum;
+pub use time::Instant;

@@ -1,0 +1,1 @@
+//! TCP's connection lifecycle (RFC 9293 §3.3.2, §3.5, §3.10) as a stateright model.
