@@ -1,6 +1,39 @@
-//! `synack`: the command-line front end.
+//! `synack`: the command-line front end. Each subcommand lives in `src/cmd/`.
 
-fn main() {
-    eprintln!("synack: not yet wired up");
-    std::process::exit(2);
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// synack: TCP's connection lifecycle, model-checked, implemented, and held against each other.
+#[derive(Parser)]
+#[command(name = "synack", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Model-check the TCP lifecycle model (or a variant) and print a verdict per property.
+    Check(cmd::check::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with status 0; usage errors are status 2.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match cli.command {
+        Command::Check(args) => cmd::check::run(args),
+    }
 }
