@@ -3,6 +3,9 @@
 //! No sockets, threads or clocks live in here: time comes in as an [`Instant`],
 //! bytes come in as slices, and segments go out into buffers the caller owns.
 
+pub mod buffer;
+pub mod congestion;
+pub mod rtt;
 pub mod seq;
 pub mod time;
 
