@@ -8,6 +8,8 @@ pub mod congestion;
 pub mod rtt;
 pub mod seq;
 pub mod time;
+pub mod wire;
 
 pub use seq::SeqNum;
 pub use time::Instant;
+pub use wire::{Flags, PseudoHeader, Segment, TcpHeader, TcpOptions, TcpSegment, WireError};

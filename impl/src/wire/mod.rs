@@ -1,0 +1,12 @@
+//! The wire format: TCP segments and options (RFC 9293 §3.1-3.2), the
+//! checksum, and a minimal IPv4/IPv6 layer to carry them.
+
+pub mod checksum;
+mod error;
+pub mod options;
+pub mod tcp;
+
+pub use checksum::Checksum;
+pub use error::WireError;
+pub use options::{OptionIter, SackBlock, SackBlocks, TcpOption, TcpOptions};
+pub use tcp::{Flags, PseudoHeader, Segment, TcpHeader, TcpSegment, HEADER_LEN, PROTOCOL_TCP};

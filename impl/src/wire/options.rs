@@ -1,0 +1,375 @@
+//! TCP options: EOL, NOP, MSS (RFC 9293 §3.2), window scale and timestamps
+//! (RFC 7323), SACK-permitted and SACK (RFC 2018).
+//!
+//! Parsing walks the options area once, validating every length (MUST-7) and
+//! filling a fixed-size [`TcpOptions`]; nothing is allocated.
+
+use super::WireError;
+use crate::SeqNum;
+
+pub const KIND_EOL: u8 = 0;
+pub const KIND_NOP: u8 = 1;
+pub const KIND_MSS: u8 = 2;
+pub const KIND_WINDOW_SCALE: u8 = 3;
+pub const KIND_SACK_PERMITTED: u8 = 4;
+pub const KIND_SACK: u8 = 5;
+pub const KIND_TIMESTAMPS: u8 = 8;
+
+/// Most bytes of options a TCP header can hold (data offset 15 words).
+pub const MAX_OPTIONS_LEN: usize = 40;
+
+/// At most four SACK blocks fit in 40 bytes of options (RFC 2018 §3).
+pub const MAX_SACK_BLOCKS: usize = 4;
+
+/// One SACK block: the received range `[left, right)` (RFC 2018 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SackBlock {
+    pub left: SeqNum,
+    pub right: SeqNum,
+}
+
+/// Up to four SACK blocks, stored inline.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SackBlocks {
+    blocks: [SackBlock; MAX_SACK_BLOCKS],
+    len: u8,
+}
+
+impl SackBlocks {
+    pub const fn new() -> Self {
+        SackBlocks {
+            blocks: [SackBlock {
+                left: SeqNum(0),
+                right: SeqNum(0),
+            }; MAX_SACK_BLOCKS],
+            len: 0,
+        }
+    }
+
+    /// Build from a slice; `None` if it holds more than four blocks.
+    pub fn from_slice(blocks: &[SackBlock]) -> Option<Self> {
+        let mut s = SackBlocks::new();
+        for b in blocks {
+            if !s.push(*b) {
+                return None;
+            }
+        }
+        Some(s)
+    }
+
+    /// Append a block; false (and unchanged) if four are already there.
+    pub fn push(&mut self, block: SackBlock) -> bool {
+        match self.blocks.get_mut(usize::from(self.len)) {
+            Some(slot) => {
+                *slot = block;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn as_slice(&self) -> &[SackBlock] {
+        &self.blocks[..usize::from(self.len)]
+    }
+
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl core::fmt::Debug for SackBlocks {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+/// The options of one segment, parsed. When an option appears twice the last
+/// one wins. Unknown options are skipped by their length (MUST-6, MUST-68).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TcpOptions {
+    /// Maximum segment size (kind 2, RFC 9293 §3.7.1).
+    pub mss: Option<u16>,
+    /// Window scale shift count as received (kind 3, RFC 7323 §2). Not
+    /// clamped here: values above 14 are the connection's business.
+    pub window_scale: Option<u8>,
+    /// SACK permitted (kind 4, RFC 2018).
+    pub sack_permitted: bool,
+    /// (TSval, TSecr) (kind 8, RFC 7323 §3).
+    pub timestamps: Option<(u32, u32)>,
+    /// SACK blocks (kind 5, RFC 2018).
+    pub sack: SackBlocks,
+}
+
+impl TcpOptions {
+    pub const fn new() -> Self {
+        TcpOptions {
+            mss: None,
+            window_scale: None,
+            sack_permitted: false,
+            timestamps: None,
+            sack: SackBlocks::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == TcpOptions::new()
+    }
+
+    /// Parse an options area (the header bytes after the first 20).
+    pub fn parse(area: &[u8]) -> Result<TcpOptions, WireError> {
+        let mut opts = TcpOptions::new();
+        for opt in OptionIter::new(area) {
+            match opt? {
+                TcpOption::Mss(v) => opts.mss = Some(v),
+                TcpOption::WindowScale(v) => opts.window_scale = Some(v),
+                TcpOption::SackPermitted => opts.sack_permitted = true,
+                TcpOption::Timestamps { tsval, tsecr } => opts.timestamps = Some((tsval, tsecr)),
+                TcpOption::Sack(blocks) => opts.sack = blocks,
+                TcpOption::Nop | TcpOption::Unknown { .. } => {}
+            }
+        }
+        Ok(opts)
+    }
+
+    /// Bytes [`TcpOptions::emit`] writes, padded to a 4-byte multiple.
+    pub fn encoded_len(&self) -> usize {
+        let mut n = 0;
+        if self.mss.is_some() {
+            n += 4;
+        }
+        if self.window_scale.is_some() {
+            n += 4; // NOP + 3
+        }
+        if self.timestamps.is_some() {
+            n += 12; // SACK-permitted or NOP NOP, + 10
+        } else if self.sack_permitted {
+            n += 4; // NOP NOP + 2
+        }
+        if !self.sack.is_empty() {
+            n += 4 + 8 * self.sack.len(); // NOP NOP + 2 + 8 per block
+        }
+        n
+    }
+
+    /// Write the options, each 4-byte aligned with NOPs as is customary, into
+    /// `out`; returns the length (a multiple of 4, at most 40).
+    pub fn emit(&self, out: &mut [u8]) -> Result<usize, WireError> {
+        let len = self.encoded_len();
+        if len > MAX_OPTIONS_LEN {
+            return Err(WireError::OptionsTooLong { len });
+        }
+        let got = out.len();
+        let out = out
+            .get_mut(..len)
+            .ok_or(WireError::BufferTooSmall { needed: len, got })?;
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            out[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        };
+        if let Some(mss) = self.mss {
+            let m = mss.to_be_bytes();
+            put(&[KIND_MSS, 4, m[0], m[1]]);
+        }
+        if let Some(shift) = self.window_scale {
+            put(&[KIND_NOP, KIND_WINDOW_SCALE, 3, shift]);
+        }
+        if let Some((tsval, tsecr)) = self.timestamps {
+            if self.sack_permitted {
+                put(&[KIND_SACK_PERMITTED, 2, KIND_TIMESTAMPS, 10]);
+            } else {
+                put(&[KIND_NOP, KIND_NOP, KIND_TIMESTAMPS, 10]);
+            }
+            put(&tsval.to_be_bytes());
+            put(&tsecr.to_be_bytes());
+        } else if self.sack_permitted {
+            put(&[KIND_NOP, KIND_NOP, KIND_SACK_PERMITTED, 2]);
+        }
+        if !self.sack.is_empty() {
+            put(&[KIND_NOP, KIND_NOP, KIND_SACK, 2 + 8 * self.sack.len]);
+            for b in self.sack.as_slice() {
+                put(&b.left.0.to_be_bytes());
+                put(&b.right.0.to_be_bytes());
+            }
+        }
+        Ok(at)
+    }
+}
+
+/// One option as found on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpOption<'a> {
+    Nop,
+    Mss(u16),
+    WindowScale(u8),
+    SackPermitted,
+    Sack(SackBlocks),
+    Timestamps {
+        tsval: u32,
+        tsecr: u32,
+    },
+    /// An option this crate does not interpret, skipped by its length.
+    Unknown {
+        kind: u8,
+        data: &'a [u8],
+    },
+}
+
+/// Walks an options area, yielding each option or the first error, then stops.
+/// Options may start at any byte (MUST-64); EOL ends the list and whatever
+/// follows it is padding, which we do not interpret (MUST-69 binds senders).
+#[derive(Debug, Clone)]
+pub struct OptionIter<'a> {
+    area: &'a [u8],
+    at: usize,
+}
+
+impl<'a> OptionIter<'a> {
+    pub fn new(area: &'a [u8]) -> Self {
+        OptionIter { area, at: 0 }
+    }
+}
+
+impl<'a> Iterator for OptionIter<'a> {
+    type Item = Result<TcpOption<'a>, WireError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let at = self.at;
+        let rest = self.area.get(at..)?;
+        let (&kind, after_kind) = rest.split_first()?;
+        match kind {
+            KIND_EOL => {
+                self.at = self.area.len();
+                return None;
+            }
+            KIND_NOP => {
+                self.at += 1;
+                return Some(Ok(TcpOption::Nop));
+            }
+            _ => {}
+        }
+        // Every other kind has a length byte (MUST-68) counting kind and length.
+        let result = (|| {
+            let &len = after_kind
+                .first()
+                .ok_or(WireError::OptionOverrunsHeader { kind, at })?;
+            if len < 2 {
+                return Err(WireError::BadOptionLength { kind, len });
+            }
+            let body = rest
+                .get(2..usize::from(len))
+                .ok_or(WireError::OptionOverrunsHeader { kind, at })?;
+            let bad = WireError::BadOptionLength { kind, len };
+            let opt = match kind {
+                KIND_MSS => match *body {
+                    [a, b] => TcpOption::Mss(u16::from_be_bytes([a, b])),
+                    _ => return Err(bad),
+                },
+                KIND_WINDOW_SCALE => match *body {
+                    [s] => TcpOption::WindowScale(s),
+                    _ => return Err(bad),
+                },
+                KIND_SACK_PERMITTED => match *body {
+                    [] => TcpOption::SackPermitted,
+                    _ => return Err(bad),
+                },
+                KIND_TIMESTAMPS => match *body {
+                    [a, b, c, d, e, f, g, h] => TcpOption::Timestamps {
+                        tsval: u32::from_be_bytes([a, b, c, d]),
+                        tsecr: u32::from_be_bytes([e, f, g, h]),
+                    },
+                    _ => return Err(bad),
+                },
+                KIND_SACK => {
+                    if body.is_empty() || body.len() % 8 != 0 {
+                        return Err(bad);
+                    }
+                    let mut blocks = SackBlocks::new();
+                    for b in body.chunks_exact(8) {
+                        let pushed = blocks.push(SackBlock {
+                            left: SeqNum(u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+                            right: SeqNum(u32::from_be_bytes([b[4], b[5], b[6], b[7]])),
+                        });
+                        if !pushed {
+                            // Only reachable with an area longer than 40 bytes.
+                            return Err(bad);
+                        }
+                    }
+                    TcpOption::Sack(blocks)
+                }
+                _ => TcpOption::Unknown { kind, data: body },
+            };
+            Ok((opt, usize::from(len)))
+        })();
+        match result {
+            Ok((opt, len)) => {
+                self.at += len;
+                Some(Ok(opt))
+            }
+            Err(e) => {
+                self.at = self.area.len(); // stop after the first error
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unaligned_unknown_and_eol_padding() {
+        // MSS at offset 1 (MUST-64), an unknown kind 30 of length 3 (MUST-6),
+        // then EOL followed by padding.
+        let area = [1, 2, 4, 0x05, 0xb4, 30, 3, 9, 0, 0, 0, 0];
+        let o = TcpOptions::parse(&area).unwrap();
+        assert_eq!(o.mss, Some(1460));
+        assert_eq!(o.window_scale, None);
+    }
+
+    #[test]
+    fn illegal_lengths_are_errors() {
+        assert_eq!(
+            TcpOptions::parse(&[30, 0, 0, 0]),
+            Err(WireError::BadOptionLength { kind: 30, len: 0 })
+        );
+        assert_eq!(
+            TcpOptions::parse(&[1, 2, 5, 0x05, 0xb4, 0, 0, 0]),
+            Err(WireError::BadOptionLength { kind: 2, len: 5 })
+        );
+        assert_eq!(
+            TcpOptions::parse(&[1, 1, 1, 8]),
+            Err(WireError::OptionOverrunsHeader { kind: 8, at: 3 })
+        );
+        assert_eq!(
+            TcpOptions::parse(&[1, 1, 8, 10]),
+            Err(WireError::OptionOverrunsHeader { kind: 8, at: 2 })
+        );
+    }
+
+    #[test]
+    fn emit_parse_roundtrip() {
+        let o = TcpOptions {
+            mss: Some(536),
+            window_scale: Some(7),
+            sack_permitted: true,
+            timestamps: Some((1, 2)),
+            sack: SackBlocks::from_slice(&[SackBlock {
+                left: SeqNum(10),
+                right: SeqNum(20),
+            }])
+            .unwrap(),
+        };
+        let mut buf = [0u8; 40];
+        let n = o.emit(&mut buf).unwrap();
+        assert_eq!(n, o.encoded_len());
+        assert_eq!(n % 4, 0);
+        assert_eq!(TcpOptions::parse(&buf[..n]).unwrap(), o);
+    }
+}
