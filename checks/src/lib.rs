@@ -1,2 +1,3 @@
 //! The checks that hold the engine (`synack-tcp`) against the model (`synack-model`)
 //! and against outside judges.
+pub mod script;
