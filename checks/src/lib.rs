@@ -1,3 +1,4 @@
 //! The checks that hold the engine (`synack-tcp`) against the model (`synack-model`)
 //! and against outside judges.
 pub mod script;
+pub mod interop;
