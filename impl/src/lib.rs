@@ -4,12 +4,21 @@
 //! bytes come in as slices, and segments go out into buffers the caller owns.
 
 pub mod buffer;
+pub mod config;
 pub mod congestion;
+pub mod error;
+pub mod event;
+pub mod isn;
+pub mod pcap;
 pub mod rtt;
 pub mod seq;
 pub mod time;
 pub mod wire;
 
+pub use config::{Config, IsnSource, KeepAlive, RetryLimit, TimeWaitRst};
+pub use error::Error;
+pub use event::{Ended, Event, ResetReason, TimeoutKind};
+pub use isn::IsnGenerator;
 pub use seq::SeqNum;
 pub use time::Instant;
 pub use wire::{Flags, PseudoHeader, Segment, TcpHeader, TcpOptions, TcpSegment, WireError};

@@ -3,10 +3,14 @@
 
 pub mod checksum;
 mod error;
+pub mod ip;
 pub mod options;
 pub mod tcp;
 
 pub use checksum::Checksum;
 pub use error::WireError;
+pub use ip::{
+    emit_tcp_packet, parse_tcp_packet, IpPacket, Ipv4Header, Ipv4Packet, Ipv6Header, Ipv6Packet,
+};
 pub use options::{OptionIter, SackBlock, SackBlocks, TcpOption, TcpOptions};
 pub use tcp::{Flags, PseudoHeader, Segment, TcpHeader, TcpSegment, HEADER_LEN, PROTOCOL_TCP};
