@@ -1,13 +1,14 @@
 //! The pcap of the TUN traffic: every packet the kernel sent into the TUN
-//! device and every packet the harness wrote to it, as raw IPv4 frames.
+//! device and every packet the harness wrote to it, as raw IPv4 frames,
+//! written with the engine's own raw-IP pcap writer.
 
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
-use pcap_file::DataLink;
+use synack_tcp::pcap::PcapWriter;
+use synack_tcp::Instant;
 
 /// Where the interop pcaps go: `$CARGO_TARGET_DIR/synack-interop`, or the
 /// workspace's `target/synack-interop` when that variable is not set.
@@ -15,9 +16,8 @@ pub fn default_output_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join("target")
+            let checks = Path::new(env!("CARGO_MANIFEST_DIR"));
+            checks.parent().unwrap_or(checks).join("target")
         });
     target.join("synack-interop")
 }
@@ -35,17 +35,12 @@ impl Capture {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let file = File::create(path)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        let header = PcapHeader {
-            datalink: DataLink::RAW,
-            ..PcapHeader::default()
-        };
-        let writer = PcapWriter::with_header(BufWriter::new(file), header)
+        let writer = PcapWriter::create(path)
             .map_err(|e| io::Error::other(format!("{}: {e}", path.display())))?;
         Ok(Capture {
             path: path.to_path_buf(),
             writer: Some(writer),
+            // Frames carry wall-clock time, so Wireshark shows when the test ran.
             wall_origin: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .unwrap_or(Duration::ZERO),
@@ -66,9 +61,9 @@ impl Capture {
         let Some(writer) = self.writer.as_mut() else {
             return Err(io::Error::other("capture already finished"));
         };
-        let len = u32::try_from(packet.len()).map_err(|_| io::Error::other("packet over 4 GiB"))?;
+        let at = Instant::ZERO + self.wall_origin + elapsed;
         writer
-            .write_packet(&PcapPacket::new(self.wall_origin + elapsed, len, packet))
+            .write_packet(at, packet)
             .map_err(|e| io::Error::other(format!("{}: {e}", self.path.display())))?;
         self.frames += 1;
         Ok(())
@@ -77,8 +72,9 @@ impl Capture {
     /// Flushes and closes the file; later records fail.
     pub fn finish(&mut self) -> io::Result<()> {
         if let Some(writer) = self.writer.take() {
-            let mut inner = writer.into_writer();
-            io::Write::flush(&mut inner)?;
+            writer
+                .finish()
+                .map_err(|e| io::Error::other(format!("{}: {e}", self.path.display())))?;
         }
         Ok(())
     }

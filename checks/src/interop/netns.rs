@@ -108,15 +108,17 @@ pub fn enter() -> Result<Namespace, SetupError> {
 /// `f` spawns inherit the namespace. A panic in `f` is passed on to the caller.
 pub fn run_in_namespace<T, F>(name: &str, f: F) -> Result<T, SetupError>
 where
-    T: Send + 'static,
-    F: FnOnce(Namespace) -> T + Send + 'static,
+    T: Send,
+    F: FnOnce(Namespace) -> T + Send,
 {
-    let handle = std::thread::Builder::new()
-        .name(format!("netns-{name}"))
-        .spawn(move || enter().map(f))
-        .map_err(step("spawning the namespace thread"))?;
-    match handle.join() {
-        Ok(result) => result,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name(format!("netns-{name}"))
+            .spawn_scoped(scope, move || enter().map(f))
+            .map_err(step("spawning the namespace thread"))?;
+        match handle.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
