@@ -341,6 +341,12 @@ pub fn update(checksum: u16, old: u16, new: u16) -> u16 {
     !fold(u64::from(sum))
 }
 
+/// The checksum a message should carry, given the folded `sum` over all of
+/// it with the checksum field holding `field`: remove the field, complement.
+pub fn without_field(sum: u16, field: u16) -> u16 {
+    !fold(u64::from(sum) + u64::from(!field))
+}
+
 /// [`update`] for a 32-bit field (e.g. a sequence number), as two words.
 pub fn update_u32(checksum: u16, old: u32, new: u32) -> u16 {
     let c = update(checksum, (old >> 16) as u16, (new >> 16) as u16);

@@ -274,10 +274,8 @@ impl<'a> Segment<'a> {
             // The sum over everything, the field included, is all ones when
             // the checksum is right. Otherwise recompute what it should be.
             let found = seg.checksum();
-            let mut without = c;
-            without.add_u16(!found);
             return Err(WireError::BadChecksum {
-                expected: without.finish(),
+                expected: checksum::without_field(c.sum(), found),
                 found,
             });
         }
