@@ -158,7 +158,9 @@ impl Config {
         }
         if let Some(d) = self.delayed_ack {
             if d >= Duration::from_millis(500) {
-                return Err(Error::InvalidConfig("delayed_ack must be under 500 ms (MUST-40)"));
+                return Err(Error::InvalidConfig(
+                    "delayed_ack must be under 500 ms (MUST-40)",
+                ));
             }
         }
         if self.min_rto.is_zero() || self.min_rto > self.max_rto {
@@ -169,10 +171,14 @@ impl Config {
         }
         if let Some(k) = self.keepalive {
             if k.idle.is_zero() || k.interval.is_zero() {
-                return Err(Error::InvalidConfig("keep-alive idle and interval must be positive"));
+                return Err(Error::InvalidConfig(
+                    "keep-alive idle and interval must be positive",
+                ));
             }
             if k.probes < 2 {
-                return Err(Error::InvalidConfig("keep-alive probes must be at least 2 (MUST-29)"));
+                return Err(Error::InvalidConfig(
+                    "keep-alive probes must be at least 2 (MUST-29)",
+                ));
             }
         }
         Ok(())

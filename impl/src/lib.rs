@@ -6,6 +6,7 @@
 pub mod buffer;
 pub mod config;
 pub mod congestion;
+pub mod connection;
 pub mod error;
 pub mod event;
 pub mod isn;
@@ -16,6 +17,7 @@ pub mod time;
 pub mod wire;
 
 pub use config::{Config, IsnSource, KeepAlive, RetryLimit, TimeWaitRst};
+pub use connection::{Connection, Drops, FourTuple, State, Stats, Status, Timers, Transmit};
 pub use error::Error;
 pub use event::{Ended, Event, ResetReason, TimeoutKind};
 pub use isn::IsnGenerator;

@@ -1,0 +1,74 @@
+//! Opening: OPEN calls and the handshake, segment by segment (RFC 9293
+//! §3.5, §3.10.1, §3.10.7.2-3).
+
+mod connection_util;
+use connection_util::*;
+use synack_tcp::{Connection, Error, Event, Flags, FourTuple, SeqNum, State};
+
+/// §3.10.1: an active OPEN sends <SEQ=ISS><CTL=SYN> and enters SYN-SENT.
+#[test]
+fn active_open_sends_syn() {
+    let mut c = Connection::connect(
+        &plain(100),
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(0),
+    )
+    .unwrap();
+    assert_eq!(c.state(), State::SynSent);
+    let syn = one(&mut c, t(0));
+    assert_eq!(syn.header.flags, Flags::SYN);
+    assert_eq!(syn.header.seq, SeqNum(100));
+    let st = c.status();
+    assert_eq!(
+        (st.iss, st.snd_una, st.snd_nxt),
+        (SeqNum(100), SeqNum(100), SeqNum(101))
+    );
+}
+
+/// §3.10.7.2 third check: LISTEN + SYN -> SYN-RECEIVED with <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+#[test]
+fn listen_answers_syn_with_syn_ack() {
+    let mut s = Connection::listen(&plain(300), b()).unwrap();
+    Raw::new(a(), b(), 100, Flags::SYN).to(&mut s, t(0));
+    assert_eq!(s.state(), State::SynReceived);
+    let sa = one(&mut s, t(0));
+    assert_eq!(sa.header.flags, Flags::SYN | Flags::ACK);
+    assert_eq!((sa.header.seq, sa.header.ack), (SeqNum(300), SeqNum(101)));
+    assert!(
+        s.status().passive_open,
+        "MUST-11: SYN-RECEIVED remembers the passive OPEN"
+    );
+}
+
+/// Figure 6: the basic three-way handshake between two engines.
+#[test]
+fn three_way_handshake() {
+    let (mut cli, mut srv) = established(&plain(100), &plain(300));
+    assert_eq!(cli.status().snd_nxt, SeqNum(101));
+    assert_eq!(cli.status().rcv_nxt, SeqNum(301));
+    assert_eq!(srv.status().rcv_nxt, SeqNum(101));
+    cli.send(b"hello").unwrap();
+    exchange(&mut cli, &mut srv, t(1));
+    assert_eq!(events(&mut srv), vec![Event::Readable]);
+    let mut buf = [0u8; 16];
+    assert_eq!(srv.recv(&mut buf), Ok(5));
+    assert_eq!(&buf[..5], b"hello");
+}
+
+/// §3.10.1: OPEN on an existing connection is an error.
+#[test]
+fn open_twice_is_already_exists() {
+    let mut c = Connection::connect(
+        &plain(1),
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(0),
+    )
+    .unwrap();
+    assert_eq!(c.open(t(0), Some(b())), Err(Error::ConnectionAlreadyExists));
+}
