@@ -2,3 +2,4 @@
 //! and against outside judges.
 pub mod script;
 pub mod interop;
+pub mod tshark;
