@@ -314,12 +314,29 @@ impl Connection {
             }
         }
 
-        let seg_len = seg.seg_len();
+        let mut seg_len = seg.seg_len();
+        let mut syn = f.syn();
+        let mut seq = seq;
+        if self.state == State::SynReceived
+            && syn
+            && f.ack()
+            && !f.rst()
+            && seq == self.irs
+            && seg.ack() > self.snd_una
+            && seg.ack().between_inclusive(self.snd_una, self.snd_nxt)
+        {
+            // Simultaneous open (Figure 7, line 6; Appendix A.2): the peer's
+            // SYN,ACK repeats the SYN we already hold, and its ACK completes
+            // the handshake. Take it as the segment without the old SYN.
+            syn = false;
+            seq += 1;
+            seg_len -= 1;
+        }
 
         // MAY-2: a new SYN may reopen a connection in TIME-WAIT when its
         // sequence number lies beyond everything the old incarnation used.
         if self.state == State::TimeWait
-            && f.syn()
+            && syn
             && !f.ack()
             && !f.rst()
             && self.cfg.time_wait_reopen
@@ -349,12 +366,12 @@ impl Connection {
         if !acceptable(seq, seg_len, self.rcv_nxt, rcv_wnd) {
             // Special allowance for a zero window: a segment at RCV.NXT still
             // delivers its ACK, URG and RST (§3.10.7.4, MUST-66).
-            let zero_window_at_edge = rcv_wnd == 0 && seq == self.rcv_nxt && !f.syn();
+            let zero_window_at_edge = rcv_wnd == 0 && seq == self.rcv_nxt && !syn;
             if !zero_window_at_edge {
                 if f.rst() {
                     self.stats.dropped.rst_out_of_window += 1;
                 } else {
-                    if self.state == State::SynReceived && f.syn() && seq == self.irs {
+                    if self.state == State::SynReceived && syn && seq == self.irs {
                         // The peer's SYN again: our SYN,ACK was lost.
                         self.syn_pending = true;
                     } else {
@@ -414,7 +431,7 @@ impl Connection {
         // options, so every segment matches.
 
         // Fourth: SYN.
-        if f.syn() {
+        if syn {
             if self.state == State::SynReceived && self.origin == Origin::Passive {
                 self.stats.dropped.syn_in_window += 1;
                 self.return_to_listen_or_time_wait(now);
@@ -488,7 +505,7 @@ impl Connection {
         }
 
         // Sixth to eighth: URG, text, FIN.
-        self.process_urg_text_fin(now, seg, seq + u32::from(f.syn()), text_ok);
+        self.process_urg_text_fin(now, seg, seq + u32::from(syn), text_ok);
     }
 
     /// The ESTABLISHED processing of an ACK in range (fifth step): advance
