@@ -13,9 +13,13 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Instant;
 
-use synack_checks::interop::{selftest, Failure, Outcome, TestCtx};
+use synack_checks::interop::scenario::{self, Aborter, Closer, Role};
+use synack_checks::interop::{selftest, Failure, Impairment, Outcome, TestCtx};
 
 type TestFn = fn(&TestCtx) -> Result<Outcome, Failure>;
+
+/// 1 MiB, the transfer size the issue asks for.
+const MIB: usize = 1 << 20;
 
 /// Every interop test: name (also the pcap's file name) and body.
 const TESTS: &[(&str, TestFn)] = &[
@@ -28,6 +32,72 @@ const TESTS: &[(&str, TestFn)] = &[
         "harness_syn_to_closed_port_gets_rst",
         selftest::syn_to_closed_port_gets_rst,
     ),
+    ("handshake_engine_client", |c| {
+        scenario::handshake(c, Role::EngineClient)
+    }),
+    ("transfer_1mib_clean_engine_client", |c| {
+        scenario::transfer(c, Role::EngineClient, MIB, Impairment::NONE)
+    }),
+    ("transfer_1mib_lossy_engine_client", |c| {
+        scenario::transfer(c, Role::EngineClient, MIB, Impairment::lossy(0.05))
+    }),
+    ("close_by_engine_engine_client", |c| {
+        scenario::close(c, Role::EngineClient, Closer::Engine)
+    }),
+    ("close_by_kernel_engine_client", |c| {
+        scenario::close(c, Role::EngineClient, Closer::Kernel)
+    }),
+    ("close_simultaneous_engine_client", |c| {
+        scenario::close(c, Role::EngineClient, Closer::Both)
+    }),
+    ("abort_by_engine_engine_client", |c| {
+        scenario::abort(c, Role::EngineClient, Aborter::Engine)
+    }),
+    ("abort_by_kernel_engine_client", |c| {
+        scenario::abort(c, Role::EngineClient, Aborter::Kernel)
+    }),
+    ("fin_wait_2_engine_client", |c| {
+        scenario::fin_wait_2(c, Role::EngineClient)
+    }),
+    ("keepalive_engine_client", |c| {
+        scenario::keepalive(c, Role::EngineClient)
+    }),
+    ("retransmission_engine_client", |c| {
+        scenario::retransmission(c, Role::EngineClient)
+    }),
+    ("handshake_engine_server", |c| {
+        scenario::handshake(c, Role::EngineServer)
+    }),
+    ("transfer_1mib_clean_engine_server", |c| {
+        scenario::transfer(c, Role::EngineServer, MIB, Impairment::NONE)
+    }),
+    ("transfer_1mib_lossy_engine_server", |c| {
+        scenario::transfer(c, Role::EngineServer, MIB, Impairment::lossy(0.05))
+    }),
+    ("close_by_engine_engine_server", |c| {
+        scenario::close(c, Role::EngineServer, Closer::Engine)
+    }),
+    ("close_by_kernel_engine_server", |c| {
+        scenario::close(c, Role::EngineServer, Closer::Kernel)
+    }),
+    ("close_simultaneous_engine_server", |c| {
+        scenario::close(c, Role::EngineServer, Closer::Both)
+    }),
+    ("abort_by_engine_engine_server", |c| {
+        scenario::abort(c, Role::EngineServer, Aborter::Engine)
+    }),
+    ("abort_by_kernel_engine_server", |c| {
+        scenario::abort(c, Role::EngineServer, Aborter::Kernel)
+    }),
+    ("fin_wait_2_engine_server", |c| {
+        scenario::fin_wait_2(c, Role::EngineServer)
+    }),
+    ("keepalive_engine_server", |c| {
+        scenario::keepalive(c, Role::EngineServer)
+    }),
+    ("retransmission_engine_server", |c| {
+        scenario::retransmission(c, Role::EngineServer)
+    }),
 ];
 
 /// The seed every test uses unless `SYNACK_INTEROP_SEED` says otherwise.

@@ -8,11 +8,13 @@
 //! with hand-made segments.
 
 pub mod capture;
+pub mod engine;
 pub mod impair;
 pub mod kernel;
 pub mod netns;
 pub mod packet;
 pub mod pump;
+pub mod scenario;
 pub mod selftest;
 pub mod sys;
 
@@ -138,17 +140,139 @@ impl TestCtx {
     }
 }
 
-/// Has tshark judge the pcap the pump wrote. Every TCP analysis flag tshark
-/// raises must be in `expected_flags`.
+/// The TCP analysis flag an expert message of tshark's stands for (Wireshark
+/// 4.x wording), or `None` for expert infos that are not analysis flags (the
+/// "connection establish/finish/reset" chats).
+pub fn analysis_flag_of(message: &str) -> Option<&'static str> {
+    const TABLE: &[(&str, &str)] = &[
+        (
+            "spurious retransmission",
+            "tcp.analysis.spurious_retransmission",
+        ),
+        ("fast retransmission", "tcp.analysis.fast_retransmission"),
+        ("retransmission", "tcp.analysis.retransmission"),
+        ("out-of-order", "tcp.analysis.out_of_order"),
+        (
+            "Previous segment(s) not captured",
+            "tcp.analysis.lost_segment",
+        ),
+        (
+            "ACKed segment that wasn't captured",
+            "tcp.analysis.ack_lost_segment",
+        ),
+        ("Duplicate ACK", "tcp.analysis.duplicate_ack"),
+        (
+            "Zero Window Probe Ack",
+            "tcp.analysis.zero_window_probe_ack",
+        ),
+        ("Zero Window Probe", "tcp.analysis.zero_window_probe"),
+        ("Zero Window", "tcp.analysis.zero_window"),
+        ("completely full", "tcp.analysis.window_full"),
+        ("window update", "tcp.analysis.window_update"),
+        ("ACK to a TCP keep-alive", "tcp.analysis.keep_alive_ack"),
+        ("keep-alive", "tcp.analysis.keep_alive"),
+        (
+            "same ports as an earlier session",
+            "tcp.analysis.reused_ports",
+        ),
+    ];
+    let lower = message.to_ascii_lowercase();
+    TABLE
+        .iter()
+        .find(|(needle, _)| lower.contains(&needle.to_ascii_lowercase()))
+        .map(|(_, flag)| *flag)
+}
+
+/// Expert infos that are not analysis flags and need no explanation.
+fn is_plain_chat(message: &str) -> bool {
+    message.starts_with("Connection establish")
+        || message.starts_with("Connection finish")
+        || message.starts_with("Connection reset")
+}
+
+/// Has tshark judge the pcap the pump wrote, with checksum validation on:
+/// no malformed frame, no bad checksum, and every TCP analysis flag tshark
+/// raises must be in `expected_flags` (else the test fails, naming the frame).
+/// Without tshark the test is skipped, never passed.
 pub fn judge_pcap(ctx: &TestCtx, pump: &Pump, expected_flags: &[&str]) -> Result<Outcome, Failure> {
-    let _ = expected_flags;
+    let path = pump.pcap_path();
     ctx.say(format!(
         "pcap: {} ({} frames)",
-        pump.pcap_path().display(),
+        path.display(),
         pump.frames()
     ));
-    Ok(Outcome::Skipped(format!(
-        "tshark judge (checks/src/tshark.rs) not in the tree yet: {} not judged",
-        pump.pcap_path().display()
-    )))
+    let report = match crate::tshark::judge(path) {
+        Ok(crate::tshark::Judgement::Report(r)) => r,
+        Ok(crate::tshark::Judgement::NotAvailable(why)) => {
+            return Ok(Outcome::Skipped(format!(
+                "tshark not available ({why}): {} not judged",
+                path.display()
+            )))
+        }
+        Err(e) => return Err(Failure::check(format!("tshark on {}: {e}", path.display()))),
+    };
+    Failure::ensure(report.frames.len() as u64 == pump.frames(), || {
+        format!(
+            "tshark read {} frames of the {} written to {}",
+            report.frames.len(),
+            pump.frames(),
+            path.display()
+        )
+    })?;
+    let malformed = report.malformed();
+    Failure::ensure(malformed.is_empty(), || {
+        format!(
+            "tshark: malformed frames {malformed:?} in {}",
+            path.display()
+        )
+    })?;
+    let bad = report.bad_checksums();
+    Failure::ensure(bad.is_empty(), || {
+        format!(
+            "tshark: bad or unverified checksums in frames {bad:?} of {}",
+            path.display()
+        )
+    })?;
+    let mut seen = std::collections::BTreeMap::<&'static str, u32>::new();
+    let mut unexpected = Vec::new();
+    for frame in &report.frames {
+        if !frame.analysis_flagged {
+            continue;
+        }
+        let mut named = false;
+        for (_, message) in &frame.expert {
+            match analysis_flag_of(message) {
+                Some(flag) => {
+                    named = true;
+                    *seen.entry(flag).or_default() += 1;
+                    if !expected_flags.contains(&flag) {
+                        unexpected.push(format!("frame {}: {flag} ({message})", frame.number));
+                    }
+                }
+                None if is_plain_chat(message) => {}
+                None => unexpected.push(format!(
+                    "frame {}: unknown expert info {message:?}",
+                    frame.number
+                )),
+            }
+        }
+        if !named {
+            unexpected.push(format!(
+                "frame {}: analysis flagged with no recognised flag ({:?})",
+                frame.number, frame.expert
+            ));
+        }
+    }
+    ctx.say(format!(
+        "tshark: {} frames, 0 malformed, 0 bad checksums, analysis flags {seen:?}",
+        report.frames.len()
+    ));
+    Failure::ensure(unexpected.is_empty(), || {
+        format!(
+            "tshark raised analysis flags this test does not expect in {}:\n    {}",
+            path.display(),
+            unexpected.join("\n    ")
+        )
+    })?;
+    Ok(Outcome::Passed)
 }

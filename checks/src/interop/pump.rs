@@ -23,8 +23,8 @@ pub trait Endpoint {
 /// Which way a packet went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dir {
-    KernelToEngine,
-    EngineToKernel,
+    KernelToEngine = 0,
+    EngineToKernel = 1,
 }
 
 /// What happened to a packet at one point of the path.
@@ -100,6 +100,9 @@ pub struct Pump {
     filter: Option<Filter>,
     filtered: u64,
     non_ipv4: u64,
+    /// Directions whose packets are held back (queued in `held`) until released.
+    hold: [bool; 2],
+    held: [std::collections::VecDeque<Vec<u8>>; 2],
     tick: Duration,
     buf: Vec<u8>,
     out: Vec<u8>,
@@ -123,6 +126,8 @@ impl Pump {
             filter: None,
             filtered: 0,
             non_ipv4: 0,
+            hold: [false; 2],
+            held: Default::default(),
             tick: config.tick.max(Duration::from_micros(100)),
             buf: vec![0; 65_536],
             out: vec![0; 65_536],
@@ -152,6 +157,17 @@ impl Pump {
 
     pub fn link_stats(&self) -> (LinkStats, LinkStats) {
         (self.to_engine.stats, self.to_kernel.stats)
+    }
+
+    /// Holds back every packet of `dir` that comes out of the link, in order,
+    /// until [`Pump::release`]: lets a test make two segments cross in flight.
+    pub fn hold(&mut self, dir: Dir) {
+        self.hold[dir as usize] = true;
+    }
+
+    /// Delivers what was held (at the next step) and stops holding.
+    pub fn release(&mut self, dir: Dir) {
+        self.hold[dir as usize] = false;
     }
 
     /// Packets dropped by a test's filter.
@@ -240,6 +256,12 @@ impl Pump {
         }
         self.out = out;
         while let Some(p) = self.to_kernel.pop_due(now) {
+            self.held[Dir::EngineToKernel as usize].push_back(p);
+        }
+        while !self.hold[Dir::EngineToKernel as usize] {
+            let Some(p) = self.held[Dir::EngineToKernel as usize].pop_front() else {
+                break;
+            };
             self.deliver_to_kernel(now, &p)?;
             moved = true;
         }
@@ -258,6 +280,12 @@ impl Pump {
         }
         self.buf = buf;
         while let Some(p) = self.to_engine.pop_due(now) {
+            self.held[Dir::KernelToEngine as usize].push_back(p);
+        }
+        while !self.hold[Dir::KernelToEngine as usize] {
+            let Some(p) = self.held[Dir::KernelToEngine as usize].pop_front() else {
+                break;
+            };
             self.note(now, Dir::KernelToEngine, Fate::Delivered, &p);
             engine.on_packet(now, &p);
             moved = true;
