@@ -2,3 +2,6 @@
 
 pub mod check;
 pub mod diagram;
+pub mod endpoint;
+pub mod segment;
+pub mod tcb;
