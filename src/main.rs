@@ -18,6 +18,8 @@ struct Cli {
 enum Command {
     /// Model-check the TCP lifecycle model (or a variant) and print a verdict per property.
     Check(cmd::check::Args),
+    /// Turn criterion's results into benches/REPORT.md with ratios to peers, targets and plots.
+    BenchReport(cmd::bench_report::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,5 +37,6 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => cmd::check::run(args),
+        Command::BenchReport(args) => cmd::bench_report::run(args),
     }
 }

@@ -1,3 +1,4 @@
 //! One module per subcommand. Each exposes `Args` (clap) and `run(Args) -> ExitCode`.
 
+pub mod bench_report;
 pub mod check;
