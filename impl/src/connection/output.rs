@@ -253,7 +253,11 @@ impl Connection {
         buf: &mut [u8],
         remote: SocketAddr,
     ) -> Option<Transmit> {
-        let seq = self.send_ptr;
+        // SND.NXT, not send_ptr: after a go-back-N rewind the peer's RCV.NXT
+        // lies past send_ptr, so an ACK carrying send_ptr would fail its
+        // acceptability test, be dropped unread, and both ends would trade
+        // such ACKs forever (found by the simulator, engine-parts).
+        let seq = self.snd_nxt;
         self.emit(now, buf, remote, seq, 0, Flags::ACK, false)
     }
 

@@ -228,3 +228,124 @@ pub fn run_until(
 pub fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
+
+// ---- A connection at `a()` (ISS 100) against a hand-driven peer at `b()`
+// ---- (ISS 300), put into each state by real segments.
+
+pub const ISS: u32 = 100;
+pub const PEER_ISS: u32 = 300;
+
+/// ESTABLISHED: SND.NXT = 101, RCV.NXT = 301, peer window 65535.
+pub fn client_est(cfg: &Config) -> Connection {
+    let mut c = Connection::connect(
+        cfg,
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(0),
+    )
+    .unwrap();
+    let syn = one(&mut c, t(0));
+    assert!(syn.header.flags.syn());
+    Raw::new(b(), a(), PEER_ISS, Flags::SYN)
+        .ack(ISS + 1)
+        .to(&mut c, t(0));
+    let ack = one(&mut c, t(0));
+    assert_eq!(ack.header.flags, Flags::ACK);
+    assert_eq!(c.state(), synack_tcp::State::Established);
+    events(&mut c);
+    c
+}
+
+/// SYN-RECEIVED from LISTEN: server at `b()` with ISS from `cfg`, peer SYN 100.
+pub fn server_syn_received(cfg: &Config) -> Connection {
+    let mut s = Connection::listen(cfg, b()).unwrap();
+    Raw::new(a(), b(), ISS, Flags::SYN).to(&mut s, t(0));
+    let sa = one(&mut s, t(0));
+    assert_eq!(sa.header.flags, Flags::SYN | Flags::ACK);
+    s
+}
+
+/// FIN-WAIT-1: our FIN (seq 101) sent, not acknowledged.
+pub fn fin_wait_1(cfg: &Config) -> Connection {
+    let mut c = client_est(cfg);
+    c.close(t(0)).unwrap();
+    let fin = one(&mut c, t(0));
+    assert_eq!(
+        (fin.header.seq.0, fin.header.flags),
+        (ISS + 1, Flags::FIN | Flags::ACK)
+    );
+    c
+}
+
+/// FIN-WAIT-2: our FIN acknowledged (SND.UNA = 102).
+pub fn fin_wait_2(cfg: &Config) -> Connection {
+    let mut c = fin_wait_1(cfg);
+    Raw::new(b(), a(), PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 2)
+        .to(&mut c, t(0));
+    assert_eq!(c.state(), synack_tcp::State::FinWait2);
+    silent(&mut c, t(0));
+    c
+}
+
+/// CLOSE-WAIT: the peer's FIN (seq 301) received and acknowledged.
+pub fn close_wait(cfg: &Config) -> Connection {
+    let mut c = client_est(cfg);
+    Raw::new(b(), a(), PEER_ISS + 1, Flags::FIN)
+        .ack(ISS + 1)
+        .to(&mut c, t(0));
+    assert_eq!(c.state(), synack_tcp::State::CloseWait);
+    let ack = one(&mut c, t(0));
+    assert_eq!(ack.header.ack.0, PEER_ISS + 2);
+    events(&mut c);
+    c
+}
+
+/// LAST-ACK: CLOSE-WAIT, then our FIN (seq 101) sent.
+pub fn last_ack(cfg: &Config) -> Connection {
+    let mut c = close_wait(cfg);
+    c.close(t(0)).unwrap();
+    let fin = one(&mut c, t(0));
+    assert!(fin.header.flags.fin());
+    c
+}
+
+/// CLOSING: FIN-WAIT-1, then the peer's FIN without an ACK of ours.
+pub fn closing(cfg: &Config) -> Connection {
+    let mut c = fin_wait_1(cfg);
+    Raw::new(b(), a(), PEER_ISS + 1, Flags::FIN)
+        .ack(ISS + 1)
+        .to(&mut c, t(0));
+    assert_eq!(c.state(), synack_tcp::State::Closing);
+    one(&mut c, t(0));
+    events(&mut c);
+    c
+}
+
+/// TIME-WAIT: FIN-WAIT-2, then the peer's FIN; entered at t(0).
+pub fn time_wait(cfg: &Config) -> Connection {
+    let mut c = fin_wait_2(cfg);
+    Raw::new(b(), a(), PEER_ISS + 1, Flags::FIN)
+        .ack(ISS + 2)
+        .to(&mut c, t(0));
+    assert_eq!(c.state(), synack_tcp::State::TimeWait);
+    let ack = one(&mut c, t(0));
+    assert_eq!(
+        (ack.header.seq.0, ack.header.ack.0),
+        (ISS + 2, PEER_ISS + 2)
+    );
+    events(&mut c);
+    c
+}
+
+/// A segment from the peer to the client.
+pub fn peer(seq: u32, flags: Flags) -> Raw {
+    Raw::new(b(), a(), seq, flags)
+}
+
+/// (SEQ, ACK, flags) of a segment.
+pub fn sa(s: &TcpSegment) -> (u32, u32, Flags) {
+    (s.header.seq.0, s.header.ack.0, s.header.flags)
+}

@@ -1,0 +1,665 @@
+//! SEGMENT ARRIVES in SYN-RECEIVED and the synchronized states (RFC 9293
+//! §3.10.7.4), step by step, one rule per test. The client is at SND.NXT =
+//! 101, RCV.NXT = 301 unless said otherwise.
+
+mod connection_util;
+use connection_util::*;
+use synack_tcp::{
+    Config, Connection, Ended, Event, Flags, FourTuple, ResetReason, SeqNum, State, TcpOptions,
+    TimeWaitRst,
+};
+
+const DATA_SEQ: u32 = PEER_ISS + 1;
+
+// ---- First: sequence number (Table 6) ----
+
+/// Zero-length segment, window > 0: acceptable anywhere in the window.
+#[test]
+fn seq_zero_len_inside_window_is_acceptable() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ + 1000, Flags::ACK)
+        .ack(ISS + 1)
+        .window(1234)
+        .to(&mut c, t(0));
+    silent(&mut c, t(0));
+    assert_eq!(c.stats().dropped.out_of_window, 0);
+    assert_eq!(
+        c.status().snd_wnd,
+        1234,
+        "its ACK and window were processed"
+    );
+}
+
+/// Zero-length segment left of the window: not acceptable, answered with
+/// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+#[test]
+fn seq_zero_len_left_of_window_gets_ack() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ - 1, Flags::ACK)
+        .ack(ISS + 1)
+        .window(7)
+        .to(&mut c, t(0));
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, DATA_SEQ, Flags::ACK));
+    assert_eq!(c.stats().dropped.out_of_window, 1);
+    assert_eq!(
+        c.status().snd_wnd,
+        65535,
+        "the window was not taken from it"
+    );
+}
+
+/// Segment right of the window: not acceptable.
+#[test]
+fn seq_beyond_window_gets_ack() {
+    let cfg = Config {
+        recv_buffer: 1000,
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    peer(DATA_SEQ + 1000, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"late")
+        .to(&mut c, t(0));
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, DATA_SEQ, Flags::ACK));
+    assert_eq!(c.recv_queued(), 0);
+}
+
+/// Data straddling RCV.NXT: only the new part is processed.
+#[test]
+fn seq_straddling_left_edge_delivers_new_part() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"ab")
+        .to(&mut c, t(0));
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"abcd")
+        .to(&mut c, t(0));
+    let mut buf = [0u8; 8];
+    assert_eq!(c.recv(&mut buf), Ok(4));
+    assert_eq!(&buf[..4], b"abcd");
+    assert_eq!(c.status().rcv_nxt, SeqNum(DATA_SEQ + 4));
+}
+
+/// Zero window: data is not acceptable (answered with an ACK showing the
+/// zero window), but a zero-length segment at RCV.NXT is (§3.8.6.1).
+#[test]
+fn zero_window_rejects_data_accepts_ack() {
+    let cfg = Config {
+        recv_buffer: 10,
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(&[1; 10])
+        .to(&mut c, t(0));
+    let ack = one(&mut c, t(0));
+    assert_eq!((ack.header.ack.0, ack.header.window), (DATA_SEQ + 10, 0));
+    assert_eq!(c.status().rcv_wnd, 0);
+
+    peer(DATA_SEQ + 10, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"x")
+        .to(&mut c, t(0));
+    let ack = one(&mut c, t(0));
+    assert_eq!((ack.header.ack.0, ack.header.window), (DATA_SEQ + 10, 0));
+    assert_eq!(c.recv_queued(), 10);
+
+    c.send(b"hi").unwrap();
+    one(&mut c, t(0));
+    peer(DATA_SEQ + 10, Flags::ACK)
+        .ack(ISS + 3)
+        .to(&mut c, t(0));
+    assert_eq!(
+        c.status().snd_una,
+        SeqNum(ISS + 3),
+        "a zero-length ACK at RCV.NXT is processed"
+    );
+}
+
+/// MUST-66: with a zero window, the ACK of a data segment at RCV.NXT is
+/// still processed (the data is not).
+#[test]
+fn zero_window_still_processes_ack_field_of_data_segment() {
+    let cfg = Config {
+        recv_buffer: 10,
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(&[1; 10])
+        .to(&mut c, t(0));
+    one(&mut c, t(0));
+    c.send(b"hi").unwrap();
+    one(&mut c, t(0));
+    peer(DATA_SEQ + 10, Flags::ACK)
+        .ack(ISS + 3)
+        .data(b"more")
+        .to(&mut c, t(0));
+    assert_eq!(c.status().snd_una, SeqNum(ISS + 3));
+    assert_eq!(c.recv_queued(), 10);
+}
+
+// ---- Second: RST (RFC 5961 §3) ----
+
+/// A RST outside the window is silently dropped.
+#[test]
+fn rst_outside_window_is_dropped_silently() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ + 70_000, Flags::RST).to(&mut c, t(0));
+    silent(&mut c, t(0));
+    assert_eq!(c.state(), State::Established);
+    assert_eq!(c.stats().dropped.rst_out_of_window, 1);
+}
+
+/// A RST exactly at RCV.NXT resets; the user is told (MUST-12).
+#[test]
+fn rst_at_rcv_nxt_resets_established() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::RST).to(&mut c, t(0));
+    assert_eq!(c.state(), State::Closed);
+    silent(&mut c, t(0));
+    let by_peer = Ended::Reset(ResetReason::ByPeer);
+    assert_eq!(
+        events(&mut c),
+        vec![Event::Reset(ResetReason::ByPeer), Event::Closed(by_peer)]
+    );
+}
+
+/// A RST in the window but not at RCV.NXT gets a challenge ACK and is dropped.
+#[test]
+fn rst_in_window_not_exact_gets_challenge_ack() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ + 5, Flags::RST).to(&mut c, t(0));
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, DATA_SEQ, Flags::ACK));
+    assert_eq!(c.state(), State::Established);
+    assert_eq!(c.stats().challenge_acks, 1);
+}
+
+/// RFC 5961 §7: challenge ACKs are rate-limited per second.
+#[test]
+fn challenge_acks_are_rate_limited() {
+    let cfg = Config {
+        challenge_ack_limit: 2,
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    for i in 0..5 {
+        peer(DATA_SEQ + 5 + i, Flags::RST).to(&mut c, t(100));
+        drain(&mut c, t(100));
+    }
+    assert_eq!(
+        (
+            c.stats().challenge_acks,
+            c.stats().challenge_acks_suppressed
+        ),
+        (2, 3)
+    );
+    peer(DATA_SEQ + 5, Flags::RST).to(&mut c, t(1100));
+    assert_eq!(
+        drain(&mut c, t(1100)).len(),
+        1,
+        "a new second, a new allowance"
+    );
+}
+
+/// SYN-RECEIVED from a passive OPEN: RST returns to LISTEN (user not told).
+#[test]
+fn rst_in_passive_syn_received_returns_to_listen() {
+    let mut s = server_syn_received(&plain(PEER_ISS));
+    Raw::new(a(), b(), ISS + 1, Flags::RST).to(&mut s, t(0));
+    assert_eq!(s.state(), State::Listen);
+    assert!(events(&mut s).is_empty());
+    assert_eq!(s.status().remote, None);
+}
+
+/// SYN-RECEIVED from an active OPEN: RST means "connection refused".
+#[test]
+fn rst_in_active_syn_received_refuses() {
+    let mut c = Connection::connect(
+        &plain(ISS),
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(0),
+    )
+    .unwrap();
+    one(&mut c, t(0));
+    peer(PEER_ISS, Flags::SYN).to(&mut c, t(0));
+    one(&mut c, t(0));
+    peer(DATA_SEQ, Flags::RST).to(&mut c, t(0));
+    assert_eq!(c.state(), State::Closed);
+    assert_eq!(c.ended(), Some(Ended::Reset(ResetReason::Refused)));
+}
+
+/// Every synchronized state but TIME-WAIT closes on a RST at RCV.NXT.
+#[test]
+fn rst_closes_each_synchronized_state() {
+    let builders: [(State, fn(&Config) -> Connection, u32); 5] = [
+        (State::FinWait1, fin_wait_1, DATA_SEQ),
+        (State::FinWait2, fin_wait_2, DATA_SEQ),
+        (State::CloseWait, close_wait, DATA_SEQ + 1),
+        (State::Closing, closing, DATA_SEQ + 1),
+        (State::LastAck, last_ack, DATA_SEQ + 1),
+    ];
+    for (state, build, rcv_nxt) in builders {
+        let mut c = build(&plain(ISS));
+        assert_eq!(c.state(), state);
+        peer(rcv_nxt, Flags::RST).to(&mut c, t(0));
+        assert_eq!(c.state(), State::Closed, "RST in {state}");
+        assert_eq!(c.ended(), Some(Ended::Reset(ResetReason::ByPeer)));
+    }
+}
+
+/// RFC 1337: by default a RST does not end TIME-WAIT.
+#[test]
+fn rst_in_time_wait_is_ignored_by_default() {
+    let mut c = time_wait(&plain(ISS));
+    peer(DATA_SEQ + 1, Flags::RST).to(&mut c, t(1));
+    assert_eq!(c.state(), State::TimeWait);
+    assert_eq!(c.stats().dropped.rst_in_time_wait, 1);
+}
+
+/// With the RFC 9293 switch, a RST at RCV.NXT ends TIME-WAIT (the model's
+/// "TIME-WAIT assassination" variant).
+#[test]
+fn rst_in_time_wait_closes_with_rfc9293_switch() {
+    let cfg = Config {
+        time_wait_rst: TimeWaitRst::Rfc9293Accept,
+        ..plain(ISS)
+    };
+    let mut c = time_wait(&cfg);
+    peer(DATA_SEQ + 1, Flags::RST).to(&mut c, t(1));
+    assert_eq!(c.state(), State::Closed);
+}
+
+// ---- Fourth: SYN ----
+
+/// RFC 5961 §4: a SYN in a synchronized state, in window, gets a challenge
+/// ACK and changes nothing.
+#[test]
+fn syn_in_established_gets_challenge_ack() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ + 10, Flags::SYN).to(&mut c, t(0));
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, DATA_SEQ, Flags::ACK));
+    assert_eq!(c.state(), State::Established);
+    assert_eq!(c.stats().dropped.syn_in_window, 1);
+}
+
+/// A passive SYN-RECEIVED that sees a new SYN in its window goes back to LISTEN.
+#[test]
+fn syn_in_passive_syn_received_returns_to_listen() {
+    let mut s = server_syn_received(&plain(PEER_ISS));
+    Raw::new(a(), b(), ISS + 5, Flags::SYN).to(&mut s, t(0));
+    assert_eq!(s.state(), State::Listen);
+}
+
+/// SYN-RECEIVED: the peer's SYN repeated means our SYN,ACK was lost: send it again.
+#[test]
+fn repeated_syn_in_syn_received_resends_syn_ack() {
+    let mut s = server_syn_received(&plain(PEER_ISS));
+    Raw::new(a(), b(), ISS, Flags::SYN).to(&mut s, t(0));
+    assert_eq!(
+        sa(&one(&mut s, t(0))),
+        (PEER_ISS, ISS + 1, Flags::SYN | Flags::ACK)
+    );
+    assert_eq!(s.state(), State::SynReceived);
+}
+
+// ---- Fifth: ACK ----
+
+/// No ACK bit: dropped, even with data.
+#[test]
+fn segment_without_ack_is_dropped() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::PSH).data(b"nope").to(&mut c, t(0));
+    silent(&mut c, t(0));
+    assert_eq!(c.recv_queued(), 0);
+    assert_eq!(c.stats().dropped.no_ack, 1);
+}
+
+/// SYN-RECEIVED: an acceptable ACK enters ESTABLISHED with SND.WND, WL1, WL2
+/// from the segment.
+#[test]
+fn syn_received_acceptable_ack_establishes() {
+    let mut s = server_syn_received(&plain(PEER_ISS));
+    Raw::new(a(), b(), ISS + 1, Flags::ACK)
+        .ack(PEER_ISS + 1)
+        .window(4000)
+        .to(&mut s, t(0));
+    assert_eq!(s.state(), State::Established);
+    let st = s.status();
+    assert_eq!(
+        (st.snd_wnd, st.snd_wl1.0, st.snd_wl2.0),
+        (4000, ISS + 1, PEER_ISS + 1)
+    );
+    assert_eq!(events(&mut s), vec![Event::Connected]);
+}
+
+/// SYN-RECEIVED: an unacceptable ACK gets <SEQ=SEG.ACK><CTL=RST>.
+#[test]
+fn syn_received_unacceptable_ack_is_reset() {
+    let mut s = server_syn_received(&plain(PEER_ISS));
+    Raw::new(a(), b(), ISS + 1, Flags::ACK)
+        .ack(PEER_ISS + 9)
+        .to(&mut s, t(0));
+    assert_eq!(sa(&one(&mut s, t(0))), (PEER_ISS + 9, 0, Flags::RST));
+    assert_eq!(s.state(), State::SynReceived);
+}
+
+/// RFC 5961 §5: SEG.ACK > SND.NXT: ACK back and drop (data too).
+#[test]
+fn ack_beyond_snd_nxt_is_answered_and_dropped() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 50)
+        .data(b"data")
+        .to(&mut c, t(0));
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, DATA_SEQ, Flags::ACK));
+    assert_eq!(c.recv_queued(), 0);
+    assert_eq!(c.stats().dropped.unacceptable_ack, 1);
+}
+
+/// RFC 5961 §5: SEG.ACK < SND.UNA - MAX.SND.WND: ACK back and drop.
+#[test]
+fn ack_far_below_snd_una_is_answered_and_dropped() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS.wrapping_sub(70_000))
+        .data(b"data")
+        .to(&mut c, t(0));
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, DATA_SEQ, Flags::ACK));
+    assert_eq!(c.recv_queued(), 0);
+}
+
+/// A duplicate (old but in range) ACK is fine: the data on it is taken.
+#[test]
+fn old_ack_within_max_snd_wnd_is_accepted() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS - 10)
+        .data(b"data")
+        .to(&mut c, t(0));
+    assert_eq!(c.recv_queued(), 4);
+    assert_eq!(c.status().snd_una, SeqNum(ISS + 1));
+}
+
+/// SND.UNA < SEG.ACK =< SND.NXT advances SND.UNA and frees the send buffer.
+#[test]
+fn new_ack_advances_snd_una() {
+    let mut c = client_est(&plain(ISS));
+    c.send(b"0123456789").unwrap();
+    one(&mut c, t(0));
+    peer(DATA_SEQ, Flags::ACK).ack(ISS + 5).to(&mut c, t(0));
+    let st = c.status();
+    assert_eq!((st.snd_una.0, st.send_queued), (ISS + 5, 6));
+    assert_eq!(events(&mut c), vec![Event::Writable]);
+}
+
+/// The window is taken only from segments not older than the last update
+/// (SND.WL1 < SEG.SEQ, or equal with SND.WL2 =< SEG.ACK).
+#[test]
+fn window_update_ignores_older_segments() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"abc")
+        .window(5000)
+        .to(&mut c, t(0));
+    assert_eq!(c.status().snd_wnd, 5000);
+    peer(DATA_SEQ + 3, Flags::ACK)
+        .ack(ISS + 1)
+        .window(100)
+        .to(&mut c, t(0));
+    assert_eq!(c.status().snd_wnd, 100, "SND.WL1 < SEG.SEQ: an update");
+    // Out of order, further ahead: its window counts (SND.WL1 moves up)...
+    peer(DATA_SEQ + 10, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"x")
+        .window(6000)
+        .to(&mut c, t(0));
+    assert_eq!(c.status().snd_wnd, 6000);
+    // ...so a segment with a lower SEG.SEQ cannot roll the window back.
+    peer(DATA_SEQ + 3, Flags::ACK)
+        .ack(ISS + 1)
+        .window(1)
+        .to(&mut c, t(0));
+    assert_eq!(c.status().snd_wnd, 6000, "SEG.SEQ < SND.WL1: ignored");
+}
+
+/// FIN-WAIT-1: the ACK of our FIN enters FIN-WAIT-2.
+#[test]
+fn fin_wait_1_ack_of_fin_enters_fin_wait_2() {
+    let mut c = fin_wait_1(&plain(ISS));
+    peer(DATA_SEQ, Flags::ACK).ack(ISS + 2).to(&mut c, t(0));
+    assert_eq!(c.state(), State::FinWait2);
+}
+
+/// FIN-WAIT-1: an ACK that does not cover the FIN stays in FIN-WAIT-1.
+#[test]
+fn fin_wait_1_partial_ack_stays() {
+    let mut c = client_est(&plain(ISS));
+    c.send(b"abc").unwrap();
+    c.close(t(0)).unwrap();
+    assert_eq!(drain(&mut c, t(0)).len(), 1, "data and FIN in one segment");
+    peer(DATA_SEQ, Flags::ACK).ack(ISS + 4).to(&mut c, t(0));
+    assert_eq!(c.state(), State::FinWait1);
+}
+
+/// CLOSING: an ACK that is not for our FIN is ignored; the FIN's ACK enters TIME-WAIT.
+#[test]
+fn closing_waits_for_ack_of_fin() {
+    let mut c = closing(&plain(ISS));
+    peer(DATA_SEQ + 1, Flags::ACK).ack(ISS + 1).to(&mut c, t(0));
+    assert_eq!(c.state(), State::Closing);
+    peer(DATA_SEQ + 1, Flags::ACK).ack(ISS + 2).to(&mut c, t(0));
+    assert_eq!(c.state(), State::TimeWait);
+}
+
+/// LAST-ACK: the ACK of our FIN deletes the TCB: CLOSED, ended gracefully.
+#[test]
+fn last_ack_ack_of_fin_closes() {
+    let mut c = last_ack(&plain(ISS));
+    peer(DATA_SEQ + 1, Flags::ACK).ack(ISS + 2).to(&mut c, t(0));
+    assert_eq!(c.state(), State::Closed);
+    assert_eq!(events(&mut c), vec![Event::Closed(Ended::Graceful)]);
+}
+
+// ---- Sixth: URG ----
+
+/// MUST-32/33: an urgent pointer is signalled once, and its extent is visible.
+#[test]
+fn urgent_pointer_is_signalled() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"abcdef")
+        .urgent(3)
+        .to(&mut c, t(0));
+    assert_eq!(events(&mut c), vec![Event::Readable, Event::Urgent]);
+    assert_eq!(c.status().urgent_pending, 3);
+    let mut buf = [0u8; 2];
+    c.recv(&mut buf).unwrap();
+    assert_eq!(c.status().urgent_pending, 1);
+}
+
+// ---- Seventh: text ----
+
+/// Out-of-order data is held (SHLD-31) and acknowledged at once; the gap
+/// filling delivers both in order.
+#[test]
+fn out_of_order_text_is_held_and_reassembled() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ + 3, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"def")
+        .to(&mut c, t(0));
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, DATA_SEQ, Flags::ACK));
+    assert_eq!(c.recv_queued(), 0);
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"abc")
+        .to(&mut c, t(0));
+    assert_eq!(one(&mut c, t(0)).header.ack.0, DATA_SEQ + 6);
+    let mut buf = [0u8; 8];
+    assert_eq!(c.recv(&mut buf), Ok(6));
+    assert_eq!(&buf[..6], b"abcdef");
+}
+
+/// CLOSE-WAIT: text after the peer's FIN is not delivered.
+#[test]
+fn close_wait_ignores_text() {
+    let mut c = close_wait(&plain(ISS));
+    peer(DATA_SEQ + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"zz")
+        .to(&mut c, t(0));
+    assert_eq!(c.recv_queued(), 0);
+}
+
+// ---- Eighth: FIN ----
+
+/// ESTABLISHED + FIN: CLOSE-WAIT, FIN acknowledged, user told.
+#[test]
+fn fin_in_established_enters_close_wait() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::FIN)
+        .ack(ISS + 1)
+        .data(b"bye")
+        .to(&mut c, t(0));
+    assert_eq!(c.state(), State::CloseWait);
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, DATA_SEQ + 4, Flags::ACK));
+    assert_eq!(events(&mut c), vec![Event::Readable, Event::PeerClosed]);
+}
+
+/// FIN-WAIT-1 + FIN that also acknowledges our FIN: straight to TIME-WAIT.
+#[test]
+fn fin_with_ack_of_our_fin_in_fin_wait_1_enters_time_wait() {
+    let mut c = fin_wait_1(&plain(ISS));
+    peer(DATA_SEQ, Flags::FIN).ack(ISS + 2).to(&mut c, t(0));
+    assert_eq!(c.state(), State::TimeWait);
+    assert_eq!(c.status().timers.time_wait, Some(t(0) + c.config().msl * 2));
+}
+
+/// A FIN ahead of missing data waits for the gap to close.
+#[test]
+fn fin_after_gap_waits_for_data() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ + 2, Flags::FIN)
+        .ack(ISS + 1)
+        .data(b"cd")
+        .to(&mut c, t(0));
+    assert_eq!(c.state(), State::Established);
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"ab")
+        .to(&mut c, t(0));
+    assert_eq!(c.state(), State::CloseWait);
+    assert_eq!(c.status().rcv_nxt.0, DATA_SEQ + 5);
+}
+
+/// TIME-WAIT: a retransmitted FIN is acknowledged and restarts 2×MSL.
+#[test]
+fn time_wait_acks_retransmitted_fin_and_restarts_timer() {
+    let mut c = time_wait(&plain(ISS));
+    peer(DATA_SEQ, Flags::FIN).ack(ISS + 2).to(&mut c, t(5000));
+    assert_eq!(
+        sa(&one(&mut c, t(5000))),
+        (ISS + 2, DATA_SEQ + 1, Flags::ACK)
+    );
+    assert_eq!(
+        c.status().timers.time_wait,
+        Some(t(5000) + c.config().msl * 2)
+    );
+}
+
+// ---- TIME-WAIT and new SYNs (MAY-2) ----
+
+/// MAY-2: a SYN beyond the old sequence space reopens from TIME-WAIT with an
+/// ISS larger than anything the old connection used.
+#[test]
+fn syn_in_time_wait_reopens_with_larger_iss() {
+    let mut c = time_wait(&plain(ISS));
+    peer(DATA_SEQ + 100_000, Flags::SYN).to(&mut c, t(10));
+    assert_eq!(c.state(), State::SynReceived);
+    let syn_ack = one(&mut c, t(10));
+    assert_eq!(syn_ack.header.ack.0, DATA_SEQ + 100_001);
+    assert!(
+        syn_ack.header.seq > SeqNum(ISS + 2),
+        "MAY-2 (1): ISS beyond the old SND.NXT"
+    );
+}
+
+/// MAY-2 (2): if the reopening SYN was an old duplicate, back to TIME-WAIT.
+#[test]
+fn reopened_time_wait_returns_on_rst() {
+    let mut c = time_wait(&plain(ISS));
+    peer(DATA_SEQ + 100_000, Flags::SYN).to(&mut c, t(10));
+    one(&mut c, t(10));
+    peer(DATA_SEQ + 100_001, Flags::RST).to(&mut c, t(11));
+    assert_eq!(c.state(), State::TimeWait);
+    assert_eq!(c.status().rcv_nxt.0, DATA_SEQ + 1);
+    assert_eq!(c.status().timers.time_wait, Some(t(0) + c.config().msl * 2));
+}
+
+/// Without MAY-2, a SYN in TIME-WAIT only gets an ACK.
+#[test]
+fn syn_in_time_wait_without_reopen_is_answered_with_ack() {
+    let cfg = Config {
+        time_wait_reopen: false,
+        ..plain(ISS)
+    };
+    let mut c = time_wait(&cfg);
+    peer(DATA_SEQ + 10, Flags::SYN).to(&mut c, t(10));
+    assert_eq!(c.state(), State::TimeWait);
+    assert_eq!(sa(&one(&mut c, t(10))), (ISS + 2, DATA_SEQ + 1, Flags::ACK));
+}
+
+// ---- RFC 7323 PAWS ----
+
+/// A segment whose timestamp is older than TS.Recent is dropped and answered.
+#[test]
+fn paws_drops_old_timestamp() {
+    let cfg = Config {
+        timestamps: true,
+        ..plain(ISS)
+    };
+    let mut c = Connection::connect(
+        &cfg,
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(0),
+    )
+    .unwrap();
+    one(&mut c, t(0));
+    let ts = |v: u32| TcpOptions {
+        timestamps: Some((v, 0)),
+        ..TcpOptions::new()
+    };
+    peer(PEER_ISS, Flags::SYN)
+        .ack(ISS + 1)
+        .opts(ts(1000))
+        .to(&mut c, t(0));
+    one(&mut c, t(0));
+    assert!(c.status().timestamps);
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"new")
+        .opts(ts(1010))
+        .to(&mut c, t(1));
+    one(&mut c, t(1));
+    peer(DATA_SEQ + 3, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"old")
+        .opts(ts(900))
+        .to(&mut c, t(2));
+    one(&mut c, t(2));
+    assert_eq!(c.recv_queued(), 3);
+    assert_eq!(c.stats().dropped.paws, 1);
+}
