@@ -13,6 +13,8 @@ pub mod isn;
 pub mod pcap;
 pub mod rtt;
 pub mod seq;
+pub mod sim;
+pub mod table;
 pub mod time;
 pub mod wire;
 

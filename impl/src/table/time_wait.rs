@@ -1,0 +1,152 @@
+//! Compact TIME-WAIT entries (RFC 9293 §3.6, MUST-13).
+//!
+//! A connection in TIME-WAIT only has to answer a retransmitted FIN with an
+//! ACK, answer anything else unacceptable with an ACK, and keep its 4-tuple
+//! reserved for 2×MSL. That needs two sequence numbers, an expiry and the
+//! timestamp to echo, not a TCB with buffers: the table swaps the connection
+//! for a [`TimeWaitEntry`] when it enters TIME-WAIT.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::key::{TupleHasherBuilder, TupleKey};
+use crate::{Instant, SeqNum};
+
+/// What is left of a connection in TIME-WAIT: 16 bytes.
+///
+/// Timestamps are not echoed from here (TS.Recent is not kept): RFC 7323
+/// only asks a receiver to drop timestamp-less segments at its discretion,
+/// and an ACK from TIME-WAIT is advisory anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeWaitEntry {
+    /// SND.NXT: one past our FIN.
+    pub snd_nxt: SeqNum,
+    /// RCV.NXT: one past the peer's FIN.
+    pub rcv_nxt: SeqNum,
+    /// When TIME-WAIT ends, in milliseconds on a 32-bit wrapping clock (see
+    /// [`millis`]): 2×MSL is minutes, far below the 24 days a wrapping
+    /// comparison can tell apart.
+    pub expires_ms: u32,
+    /// The window we advertise in ACKs from TIME-WAIT (already scaled down).
+    pub window: u16,
+}
+
+impl TimeWaitEntry {
+    /// Whether TIME-WAIT has run out at `now`.
+    pub fn expired(&self, now: Instant) -> bool {
+        (millis(now).wrapping_sub(self.expires_ms) as i32) >= 0
+    }
+}
+
+/// `now` on the entries' 32-bit millisecond clock, rounded up so an entry
+/// never expires early.
+pub fn millis(now: Instant) -> u32 {
+    now.micros().div_ceil(1000) as u32
+}
+
+/// TIME-WAIT entries of one address family, keyed by 4-tuple, with a FIFO
+/// of (key, expiry) in expiry order: every entry lasts the same 2×MSL, so
+/// insertion order is expiry order. A restarted timer appends a new FIFO
+/// element; the stale one is recognised by its expiry and skipped.
+#[derive(Debug, Clone)]
+pub struct TimeWaitTable<K: TupleKey> {
+    entries: HashMap<K, TimeWaitEntry, TupleHasherBuilder>,
+    order: VecDeque<(K, u32)>,
+}
+
+impl<K: TupleKey> TimeWaitTable<K> {
+    pub fn new(hasher: TupleHasherBuilder) -> Self {
+        TimeWaitTable {
+            entries: HashMap::with_hasher(hasher),
+            order: VecDeque::new(),
+        }
+    }
+
+    pub fn with_capacity(capacity: usize, hasher: TupleHasherBuilder) -> Self {
+        TimeWaitTable {
+            entries: HashMap::with_capacity_and_hasher(capacity, hasher),
+            order: VecDeque::with_capacity(capacity),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    #[inline]
+    pub fn get(&self, key: &K) -> Option<&TimeWaitEntry> {
+        self.entries.get(key)
+    }
+
+    /// Add (or replace) the entry for `key`. Entries must be added in
+    /// expiry order (they are when all last the same time).
+    pub fn insert(&mut self, key: K, entry: TimeWaitEntry) {
+        self.entries.insert(key, entry);
+        self.order.push_back((key, entry.expires_ms));
+    }
+
+    /// Restart the entry's timer (a retransmitted FIN arrived, RFC 9293
+    /// §3.10.7.4).
+    pub fn restart(&mut self, key: &K, expires_ms: u32) {
+        if let Some(e) = self.entries.get_mut(key) {
+            e.expires_ms = expires_ms;
+            self.order.push_back((*key, expires_ms));
+        }
+    }
+
+    pub fn remove(&mut self, key: &K) -> Option<TimeWaitEntry> {
+        // The FIFO element stays and is skipped when it reaches the front.
+        self.entries.remove(key)
+    }
+
+    /// Drop the entries whose time is up; returns how many.
+    pub fn expire(&mut self, now: Instant) -> usize {
+        let mut gone = 0;
+        while let Some(&(key, at)) = self.order.front() {
+            match self.entries.get(&key) {
+                Some(e) if e.expires_ms == at => {
+                    if !e.expired(now) {
+                        break;
+                    }
+                    self.entries.remove(&key);
+                    gone += 1;
+                }
+                // Removed, replaced or restarted since: a stale element.
+                _ => {}
+            }
+            self.order.pop_front();
+        }
+        gone
+    }
+
+    /// When the front of the FIFO expires (a lower bound of the next expiry:
+    /// the front may be stale).
+    pub fn next_expiry(&self, now: Instant) -> Option<Instant> {
+        let &(_, at) = self.order.front()?;
+        let ahead = at.wrapping_sub(millis(now)) as i32;
+        Some(Instant::from_millis(
+            now.micros()
+                .div_ceil(1000)
+                .saturating_add(ahead.max(0) as u64),
+        ))
+    }
+
+    /// Heap bytes the table holds, computed from the containers' capacities
+    /// and element sizes (hashbrown: one control byte per bucket, buckets a
+    /// power of two at most 7/8 full; plus the FIFO).
+    pub fn memory_bytes(&self) -> usize {
+        let cap = self.entries.capacity();
+        let buckets = if cap == 0 {
+            0
+        } else if cap < 8 {
+            (cap + 1).next_power_of_two()
+        } else {
+            (cap * 8 / 7).next_power_of_two()
+        };
+        let slot = core::mem::size_of::<(K, TimeWaitEntry)>();
+        buckets * (slot + 1) + self.order.capacity() * core::mem::size_of::<(K, u32)>()
+    }
+}
