@@ -20,6 +20,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Turn criterion's results into benches/REPORT.md with ratios to peers, targets and plots.
     BenchReport(cmd::bench_report::Args),
+    /// Run packetdrill-syntax scenario scripts against the engine on virtual time.
+    Script(cmd::script::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,5 +40,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::BenchReport(args) => cmd::bench_report::run(args),
+        Command::Script(args) => cmd::script::run(args),
     }
 }

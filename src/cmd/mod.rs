@@ -2,3 +2,4 @@
 
 pub mod bench_report;
 pub mod check;
+pub mod script;

@@ -219,6 +219,7 @@ impl RunConfig {
             "sack" => e.sack = Some(parse_bool(name, value)?),
             "nagle" => e.nagle = Some(parse_bool(name, value)?),
             "rfc1337" => e.rfc1337 = Some(parse_bool(name, value)?),
+            "time_wait_reopen" => e.time_wait_reopen = Some(parse_bool(name, value)?),
             n if IGNORED.contains(&n) => return Ok(Applied::Ignored),
             _ => {
                 let Some(v) = value else {

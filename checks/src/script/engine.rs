@@ -35,6 +35,8 @@ pub struct EngineSettings {
     pub nagle: Option<bool>,
     /// RFC 1337 (ignore RST in TIME-WAIT) when true, RFC 9293's reset when false.
     pub rfc1337: Option<bool>,
+    /// Reopen a connection in TIME-WAIT on a new SYN (MAY-2).
+    pub time_wait_reopen: Option<bool>,
     pub keepalive_idle: Option<Duration>,
     pub keepalive_interval: Option<Duration>,
     pub keepalive_probes: Option<u32>,

@@ -16,6 +16,7 @@ pub mod parser;
 pub mod report;
 pub mod runner;
 pub mod segment;
+pub mod stack;
 
 #[cfg(test)]
 mod fake;
