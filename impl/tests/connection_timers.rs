@@ -1,0 +1,439 @@
+//! Timeouts (RFC 9293 §3.10.8): retransmission (RFC 6298, MUST-18/19),
+//! R1/R2 (§3.8.3, MUST-20..23), TIME-WAIT (MUST-13), FIN-WAIT-2, delayed
+//! ACK (MUST-40), keep-alive (MUST-24..29), zero-window probing (MUST-35..37).
+
+mod connection_util;
+use connection_util::*;
+use std::time::Duration;
+use synack_tcp::{
+    Config, Connection, Ended, Event, Flags, FourTuple, Instant, KeepAlive, RetryLimit, SeqNum,
+    State, TimeoutKind,
+};
+
+/// Fire the connection's timers until `until`, collecting what it sends.
+fn run_alone(c: &mut Connection, until: Instant) -> Vec<(Instant, synack_tcp::TcpSegment)> {
+    let mut out = Vec::new();
+    while let Some(d) = c.poll_timeout() {
+        if d > until {
+            break;
+        }
+        c.on_timeout(d);
+        for (_, s) in drain(c, d) {
+            out.push((d, s));
+        }
+    }
+    out
+}
+
+/// RFC 6298 §5.4-5.5: on expiry the earliest unacknowledged segment goes
+/// again and the RTO doubles (MUST-19).
+#[test]
+fn rto_retransmits_and_backs_off() {
+    let mut c = client_est(&plain(ISS));
+    c.send(b"abc").unwrap();
+    one(&mut c, t(0));
+    assert_eq!(c.poll_timeout(), Some(t(1000)));
+    c.on_timeout(t(1000));
+    let again = one(&mut c, t(1000));
+    assert_eq!(
+        (again.header.seq.0, again.payload.as_slice()),
+        (ISS + 1, &b"abc"[..])
+    );
+    assert_eq!(c.poll_timeout(), Some(t(3000)), "RTO doubled to 2 s");
+    c.on_timeout(t(3000));
+    one(&mut c, t(3000));
+    assert_eq!(c.poll_timeout(), Some(t(7000)), "and to 4 s");
+    assert_eq!(c.status().retransmissions, 2);
+    assert_eq!(c.stats().retransmissions, 2);
+}
+
+/// Karn's algorithm (MUST-18): the ACK of a retransmitted segment gives no
+/// RTT sample.
+#[test]
+fn ack_of_retransmission_gives_no_rtt_sample() {
+    let mut c = client_est(&plain(ISS));
+    let srtt_before = c.status().srtt;
+    c.send(b"abc").unwrap();
+    one(&mut c, t(0));
+    c.on_timeout(t(1000));
+    one(&mut c, t(1000));
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 4)
+        .to(&mut c, t(1500));
+    assert_eq!(c.status().srtt, srtt_before);
+    assert_eq!(c.poll_timeout(), None, "everything acknowledged: timer off");
+}
+
+/// RFC 6298 §2: an unambiguous ACK gives an RTT sample.
+#[test]
+fn ack_of_fresh_segment_gives_rtt_sample() {
+    let mut c = client_est(&plain(ISS));
+    c.send(b"abc").unwrap();
+    one(&mut c, t(10));
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 4)
+        .to(&mut c, t(110));
+    assert!(c.status().srtt.is_some());
+    assert_ne!(c.status().srtt, Some(Duration::ZERO));
+}
+
+/// After an expiry only one segment is resent (cwnd = 1 SMSS, go back to SND.UNA).
+#[test]
+fn rto_resends_from_snd_una_one_segment() {
+    let cfg = Config {
+        mss: 536,
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    c.send(&[1u8; 1500]).unwrap();
+    assert_eq!(drain(&mut c, t(0)).len(), 3);
+    c.on_timeout(t(1000));
+    let segs = drain(&mut c, t(1000));
+    assert_eq!(segs.len(), 1);
+    assert_eq!(
+        (segs[0].1.header.seq.0, segs[0].1.payload.len()),
+        (ISS + 1, 536)
+    );
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 537)
+        .to(&mut c, t(1100));
+    let segs = drain(&mut c, t(1100));
+    assert_eq!(
+        segs[0].1.header.seq.0,
+        ISS + 537,
+        "then on from the new SND.UNA"
+    );
+}
+
+/// MUST-20: R1 warns the application (SHLD-9), R2 closes the connection.
+#[test]
+fn r1_warns_and_r2_count_closes() {
+    let cfg = Config {
+        r1: 2,
+        r2: RetryLimit::Count(3),
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    c.send(b"abc").unwrap();
+    one(&mut c, t(0));
+    let sent = run_alone(&mut c, t(100_000));
+    assert_eq!(sent.len(), 3, "three retransmissions, then R2");
+    assert_eq!(c.state(), State::Closed);
+    let kind = TimeoutKind::Retransmission;
+    assert_eq!(
+        events(&mut c),
+        vec![
+            Event::RetransmissionWarning,
+            Event::TimedOut(kind),
+            Event::Closed(Ended::TimedOut(kind))
+        ]
+    );
+    assert_eq!(c.send(b"x"), Err(synack_tcp::Error::TimedOut));
+}
+
+/// MUST-21: R2 as a time: the connection lasts at least that long.
+#[test]
+fn r2_time_limit() {
+    let cfg = Config {
+        r2: RetryLimit::Time(secs(10)),
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    c.send(b"abc").unwrap();
+    one(&mut c, t(0));
+    let sent = run_alone(&mut c, t(100_000));
+    assert_eq!(c.state(), State::Closed);
+    let last = sent.last().unwrap().0;
+    assert!(last < t(10_000), "last retransmission at {last:?}");
+    assert_eq!(
+        c.ended(),
+        Some(Ended::TimedOut(TimeoutKind::Retransmission))
+    );
+}
+
+/// MUST-21: R2 can be infinite; the connection keeps trying.
+#[test]
+fn r2_infinite_keeps_trying() {
+    let mut c = client_est(&plain(ISS));
+    c.set_r2(RetryLimit::Infinite);
+    c.send(b"abc").unwrap();
+    one(&mut c, t(0));
+    let sent = run_alone(&mut c, t(3_600_000));
+    assert_eq!(c.state(), State::Established);
+    assert!(sent.len() > 50);
+}
+
+/// MUST-22: the same mechanism for SYNs.
+#[test]
+fn syn_r2_count_times_out() {
+    let cfg = Config {
+        syn_r2: RetryLimit::Count(2),
+        ..plain(ISS)
+    };
+    let mut c = Connection::connect(
+        &cfg,
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(0),
+    )
+    .unwrap();
+    one(&mut c, t(0));
+    let sent = run_alone(&mut c, t(100_000));
+    assert_eq!(sent.len(), 2);
+    assert!(sent
+        .iter()
+        .all(|(_, s)| s.header.flags == Flags::SYN && s.header.seq.0 == ISS));
+    assert_eq!(c.ended(), Some(Ended::TimedOut(TimeoutKind::Syn)));
+}
+
+/// MUST-23: by default a SYN is retried for at least 3 minutes.
+#[test]
+fn syn_retried_for_three_minutes_by_default() {
+    let mut c = Connection::connect(
+        &plain(ISS),
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(0),
+    )
+    .unwrap();
+    one(&mut c, t(0));
+    run_alone(&mut c, t(179_999));
+    assert_eq!(c.state(), State::SynSent);
+    let sent = run_alone(&mut c, t(1_000_000));
+    assert!(!sent.is_empty() || c.state() == State::Closed);
+    assert_eq!(c.ended(), Some(Ended::TimedOut(TimeoutKind::Syn)));
+}
+
+/// The SYN,ACK of SYN-RECEIVED is retransmitted too.
+#[test]
+fn syn_ack_is_retransmitted() {
+    let mut s = server_syn_received(&plain(PEER_ISS));
+    s.on_timeout(t(1000));
+    let again = one(&mut s, t(1000));
+    assert_eq!(sa(&again), (PEER_ISS, ISS + 1, Flags::SYN | Flags::ACK));
+}
+
+/// MUST-13: TIME-WAIT lasts 2×MSL, with MSL configurable.
+#[test]
+fn time_wait_lasts_two_msl() {
+    let cfg = Config {
+        msl: secs(1),
+        ..plain(ISS)
+    };
+    let mut c = time_wait(&cfg);
+    assert_eq!(c.poll_timeout(), Some(t(2000)));
+    c.on_timeout(t(1999));
+    assert_eq!(c.state(), State::TimeWait);
+    c.on_timeout(t(2000));
+    assert_eq!(c.state(), State::Closed);
+    assert_eq!(events(&mut c), vec![Event::Closed(Ended::Graceful)]);
+}
+
+/// Model variant: a TIME-WAIT of zero ends at once.
+#[test]
+fn time_wait_zero_variant() {
+    let cfg = Config {
+        time_wait: Some(Duration::ZERO),
+        ..plain(ISS)
+    };
+    let mut c = time_wait(&cfg);
+    assert_eq!(c.poll_timeout(), Some(t(0)));
+    c.on_timeout(t(0));
+    assert_eq!(c.state(), State::Closed);
+}
+
+/// FIN-WAIT-2 timeout (like Linux's tcp_fin_timeout).
+#[test]
+fn fin_wait_2_timeout_closes() {
+    let cfg = Config {
+        fin_wait_2_timeout: Some(secs(5)),
+        ..plain(ISS)
+    };
+    let mut c = fin_wait_2(&cfg);
+    assert_eq!(c.poll_timeout(), Some(t(5000)));
+    c.on_timeout(t(5000));
+    assert_eq!(c.ended(), Some(Ended::TimedOut(TimeoutKind::FinWait2)));
+}
+
+/// Model variant: without the timeout, FIN-WAIT-2 waits forever.
+#[test]
+fn fin_wait_2_without_timeout_waits() {
+    let cfg = Config {
+        fin_wait_2_timeout: None,
+        ..plain(ISS)
+    };
+    let mut c = fin_wait_2(&cfg);
+    assert_eq!(c.poll_timeout(), None);
+    c.on_timeout(t(100_000_000));
+    assert_eq!(c.state(), State::FinWait2);
+}
+
+/// SHLD-18, MUST-40: an ACK may wait, but less than 0.5 s.
+#[test]
+fn delayed_ack_fires_within_limit() {
+    let cfg = Config {
+        delayed_ack: Some(Duration::from_millis(200)),
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"hello")
+        .to(&mut c, t(0));
+    silent(&mut c, t(0));
+    assert_eq!(c.poll_timeout(), Some(t(200)));
+    c.on_timeout(t(200));
+    assert_eq!(one(&mut c, t(200)).header.ack.0, PEER_ISS + 6);
+}
+
+/// SHLD-19: at least every second full-sized segment is acknowledged at once.
+#[test]
+fn every_second_full_segment_is_acked() {
+    let cfg = Config {
+        delayed_ack: Some(Duration::from_millis(200)),
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    let mss = c.config().mss as usize;
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .data(&vec![1; mss])
+        .to(&mut c, t(0));
+    silent(&mut c, t(0));
+    peer(PEER_ISS + 1 + mss as u32, Flags::ACK)
+        .ack(ISS + 1)
+        .data(&vec![2; mss])
+        .to(&mut c, t(1));
+    assert_eq!(
+        one(&mut c, t(1)).header.ack.0,
+        PEER_ISS + 1 + 2 * mss as u32
+    );
+}
+
+/// Data we send carries the delayed ACK (piggybacking).
+#[test]
+fn outgoing_data_carries_pending_ack() {
+    let cfg = Config {
+        delayed_ack: Some(Duration::from_millis(200)),
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"q")
+        .to(&mut c, t(0));
+    c.send(b"answer").unwrap();
+    let seg = one(&mut c, t(1));
+    assert_eq!((seg.header.ack.0, seg.payload.len()), (PEER_ISS + 2, 6));
+    assert_eq!(c.status().timers.delayed_ack, None);
+}
+
+/// MUST-25, MUST-28: keep-alives are off by default; the default idle time
+/// is at least two hours.
+#[test]
+fn keepalive_defaults() {
+    assert!(Config::default().keepalive.is_none());
+    assert!(KeepAlive::default().idle >= secs(2 * 3600));
+    let c = client_est(&plain(ISS));
+    assert_eq!(c.status().timers.keepalive, None);
+}
+
+fn keepalive_cfg() -> Config {
+    Config {
+        keepalive: Some(KeepAlive {
+            idle: secs(10),
+            interval: secs(1),
+            probes: 3,
+        }),
+        ..plain(ISS)
+    }
+}
+
+/// MUST-26, SHLD-12: after the idle time a probe <SEQ=SND.NXT-1> without data.
+#[test]
+fn keepalive_probe_after_idle() {
+    let mut c = client_est(&keepalive_cfg());
+    assert_eq!(c.poll_timeout(), Some(t(10_000)));
+    c.on_timeout(t(10_000));
+    let probe = one(&mut c, t(10_000));
+    assert_eq!(sa(&probe), (ISS, PEER_ISS + 1, Flags::ACK));
+    assert!(probe.payload.is_empty());
+    // The peer answers: idle starts over.
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .to(&mut c, t(10_050));
+    assert_eq!(c.poll_timeout(), Some(t(20_050)));
+}
+
+/// MUST-29: one lost probe answer is not a dead peer; several are.
+#[test]
+fn keepalive_tolerates_lost_acks_then_gives_up() {
+    let mut c = client_est(&keepalive_cfg());
+    let sent = run_alone(&mut c, t(11_500));
+    assert_eq!(sent.len(), 2);
+    assert_eq!(c.state(), State::Established);
+    run_alone(&mut c, t(100_000));
+    assert_eq!(c.ended(), Some(Ended::TimedOut(TimeoutKind::KeepAlive)));
+    assert_eq!(c.stats().keepalives_sent, 3);
+}
+
+/// MUST-36, SHLD-29: a zero window is probed after one RTO.
+#[test]
+fn zero_window_is_probed() {
+    let mut c = client_est(&plain(ISS));
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .window(0)
+        .to(&mut c, t(0));
+    c.send(b"abc").unwrap();
+    silent(&mut c, t(0));
+    assert_eq!(c.poll_timeout(), Some(t(1000)));
+    c.on_timeout(t(1000));
+    let probe = one(&mut c, t(1000));
+    assert_eq!(
+        (probe.header.seq.0, probe.payload.as_slice()),
+        (ISS + 1, &b"a"[..])
+    );
+    // The window opens: the rest follows.
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 2)
+        .window(1000)
+        .to(&mut c, t(1100));
+    let rest = one(&mut c, t(1100));
+    assert_eq!(rest.payload, b"bc");
+}
+
+/// MUST-37: as long as the peer answers the probes, the connection stays
+/// open however long the window stays shut (beyond R2).
+#[test]
+fn zero_window_probing_never_times_out_while_answered() {
+    let mut c = client_est(&plain(ISS));
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .window(0)
+        .to(&mut c, t(0));
+    c.send(b"abc").unwrap();
+    silent(&mut c, t(0));
+    let mut now = t(0);
+    let mut probes = 0;
+    while now < t(600_000) {
+        let Some(d) = c.poll_timeout() else { break };
+        now = d;
+        c.on_timeout(now);
+        for (_, s) in drain(&mut c, now) {
+            probes += 1;
+            assert_eq!(s.payload.len(), 1);
+            peer(PEER_ISS + 1, Flags::ACK)
+                .ack(ISS + 1)
+                .window(0)
+                .to(&mut c, now);
+        }
+    }
+    assert_eq!(c.state(), State::Established);
+    assert!(probes >= 5, "{probes} probes");
+    assert_eq!(c.status().snd_una, SeqNum(ISS + 1));
+}

@@ -1,0 +1,289 @@
+//! The user calls in every state (RFC 9293 §3.10.1-6): what each returns,
+//! and what it sends.
+
+mod connection_util;
+use connection_util::*;
+use synack_tcp::{Config, Connection, Ended, Error, Event, Flags, FourTuple, ResetReason, State};
+
+type Build = fn(&Config) -> Connection;
+
+fn listen(cfg: &Config) -> Connection {
+    Connection::listen(cfg, a()).unwrap()
+}
+fn syn_sent(cfg: &Config) -> Connection {
+    let mut c = Connection::connect(
+        cfg,
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(0),
+    )
+    .unwrap();
+    one(&mut c, t(0));
+    c
+}
+fn syn_received(cfg: &Config) -> Connection {
+    let mut c = syn_sent(cfg);
+    peer(PEER_ISS, Flags::SYN).to(&mut c, t(0));
+    one(&mut c, t(0));
+    c
+}
+fn closed(cfg: &Config) -> Connection {
+    Connection::closed(cfg, a())
+}
+
+fn all_states() -> Vec<(State, Build)> {
+    vec![
+        (State::Closed, closed as Build),
+        (State::Listen, listen),
+        (State::SynSent, syn_sent),
+        (State::SynReceived, syn_received),
+        (State::Established, client_est),
+        (State::FinWait1, fin_wait_1),
+        (State::FinWait2, fin_wait_2),
+        (State::CloseWait, close_wait),
+        (State::Closing, closing),
+        (State::LastAck, last_ack),
+        (State::TimeWait, time_wait),
+    ]
+}
+
+/// §3.10.6 STATUS reports the state, for all eleven.
+#[test]
+fn status_reports_each_state() {
+    for (state, build) in all_states() {
+        assert_eq!(build(&plain(ISS)).status().state, state);
+    }
+}
+
+/// §3.10.1 OPEN: "connection already exists" everywhere but CLOSED and LISTEN.
+#[test]
+fn open_in_each_state() {
+    for (state, build) in all_states() {
+        let mut c = build(&plain(ISS));
+        let r = c.open(t(0), Some(b()));
+        match state {
+            State::Closed | State::Listen => {
+                assert_eq!(r, Ok(()), "{state}");
+                assert_eq!(c.state(), State::SynSent);
+                assert!(one(&mut c, t(0)).header.flags.syn());
+            }
+            _ => assert_eq!(r, Err(Error::ConnectionAlreadyExists), "{state}"),
+        }
+    }
+}
+
+/// §3.10.1: a passive OPEN from CLOSED listens; an active OPEN needs a
+/// remote of the same family.
+#[test]
+fn open_variants_from_closed() {
+    let mut c = Connection::closed(&plain(ISS), a());
+    assert_eq!(c.open(t(0), None), Ok(()));
+    assert_eq!(c.state(), State::Listen);
+    assert_eq!(c.open(t(0), None), Err(Error::RemoteUnspecified));
+    let v6: std::net::SocketAddr = "[::1]:80".parse().unwrap();
+    assert_eq!(c.open(t(0), Some(v6)), Err(Error::AddressFamilyMismatch));
+}
+
+/// §3.10.2 SEND in each state.
+#[test]
+fn send_in_each_state() {
+    for (state, build) in all_states() {
+        let mut c = build(&plain(ISS));
+        let r = c.send(b"abc");
+        let want = match state {
+            State::Closed => Err(Error::ConnectionDoesNotExist),
+            State::Listen => Err(Error::RemoteUnspecified),
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait => Ok(3),
+            _ => Err(Error::ConnectionClosing),
+        };
+        assert_eq!(r, want, "SEND in {state}");
+    }
+}
+
+/// §3.10.2: data sent in SYN-SENT waits for ESTABLISHED, then goes out.
+#[test]
+fn send_in_syn_sent_is_queued_until_established() {
+    let mut c = syn_sent(&plain(ISS));
+    c.send(b"early").unwrap();
+    silent(&mut c, t(0));
+    peer(PEER_ISS, Flags::SYN).ack(ISS + 1).to(&mut c, t(0));
+    let seg = one(&mut c, t(0));
+    assert_eq!(
+        (seg.header.seq.0, seg.payload.as_slice()),
+        (ISS + 1, &b"early"[..])
+    );
+}
+
+/// §3.10.2: a full send buffer: "insufficient resources" (after a partial accept).
+#[test]
+fn send_into_full_buffer() {
+    let cfg = Config {
+        send_buffer: 4,
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    assert_eq!(c.send(b"abcdef"), Ok(4));
+    assert_eq!(c.send(b"g"), Err(Error::InsufficientResources));
+}
+
+/// §3.10.3 RECEIVE with nothing buffered, in each state.
+#[test]
+fn receive_in_each_state() {
+    for (state, build) in all_states() {
+        let mut c = build(&plain(ISS));
+        let mut buf = [0u8; 4];
+        let want = match state {
+            State::Closed => Err(Error::ConnectionDoesNotExist),
+            State::Listen
+            | State::SynSent
+            | State::SynReceived
+            | State::Established
+            | State::FinWait1
+            | State::FinWait2 => Ok(0),
+            _ => Err(Error::ConnectionClosing),
+        };
+        assert_eq!(c.recv(&mut buf), want, "RECEIVE in {state}");
+    }
+}
+
+/// §3.10.3 CLOSE-WAIT: data on hand is still delivered, then "closing".
+#[test]
+fn receive_in_close_wait_drains_then_reports_closing() {
+    let mut c = client_est(&plain(ISS));
+    peer(PEER_ISS + 1, Flags::FIN)
+        .ack(ISS + 1)
+        .data(b"tail")
+        .to(&mut c, t(0));
+    assert_eq!(c.state(), State::CloseWait);
+    let mut buf = [0u8; 8];
+    assert_eq!(c.recv(&mut buf), Ok(4));
+    assert_eq!(c.recv(&mut buf), Err(Error::ConnectionClosing));
+}
+
+/// §3.10.4 CLOSE in each state: the resulting state, or the error.
+#[test]
+fn close_in_each_state() {
+    for (state, build) in all_states() {
+        let mut c = build(&plain(ISS));
+        let r = c.close(t(0));
+        let (want, after) = match state {
+            State::Closed => (Err(Error::ConnectionDoesNotExist), State::Closed),
+            State::Listen | State::SynSent => (Ok(()), State::Closed),
+            State::SynReceived | State::Established => (Ok(()), State::FinWait1),
+            State::CloseWait => (Ok(()), State::LastAck),
+            s => (Err(Error::ConnectionClosing), s),
+        };
+        assert_eq!(r, want, "CLOSE in {state}");
+        assert_eq!(c.state(), after, "CLOSE in {state}");
+    }
+}
+
+/// §3.10.4 SYN-RECEIVED: CLOSE sends a FIN (after the SYN,ACK) and enters FIN-WAIT-1.
+#[test]
+fn close_in_syn_received_sends_fin() {
+    let mut c = syn_received(&plain(ISS));
+    c.close(t(0)).unwrap();
+    let fin = one(&mut c, t(0));
+    assert_eq!(sa(&fin), (ISS + 1, PEER_ISS + 1, Flags::FIN | Flags::ACK));
+    // The peer acknowledges SYN and FIN at once.
+    peer(PEER_ISS + 1, Flags::ACK).ack(ISS + 2).to(&mut c, t(0));
+    assert_eq!(c.state(), State::FinWait2);
+}
+
+/// §3.10.4: the FIN follows all data sent before CLOSE.
+#[test]
+fn close_sends_fin_after_queued_data() {
+    let cfg = Config {
+        mss: 536,
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    c.send(&[9u8; 1000]).unwrap();
+    c.close(t(0)).unwrap();
+    let segs = drain(&mut c, t(0));
+    assert_eq!(segs.len(), 2);
+    assert!(!segs[0].1.header.flags.fin());
+    let last = &segs[1].1;
+    assert!(last.header.flags.fin());
+    assert_eq!(
+        last.header.seq.0 + last.payload.len() as u32,
+        ISS + 1 + 1000
+    );
+}
+
+/// §3.10.5 ABORT in each state: RST <SEQ=SND.NXT> in SYN-RECEIVED,
+/// ESTABLISHED, FIN-WAIT-1/2, CLOSE-WAIT; silence elsewhere; CLOSED after.
+#[test]
+fn abort_in_each_state() {
+    for (state, build) in all_states() {
+        let mut c = build(&plain(ISS));
+        let snd_nxt = c.status().snd_nxt.0;
+        let r = c.abort(t(0));
+        if state == State::Closed {
+            assert_eq!(r, Err(Error::ConnectionDoesNotExist));
+            continue;
+        }
+        assert_eq!(r, Ok(()), "ABORT in {state}");
+        assert_eq!(c.state(), State::Closed);
+        let segs = drain(&mut c, t(0));
+        match state {
+            State::SynReceived
+            | State::Established
+            | State::FinWait1
+            | State::FinWait2
+            | State::CloseWait => {
+                assert_eq!(segs.len(), 1, "ABORT in {state}");
+                assert_eq!(sa(&segs[0].1), (snd_nxt, 0, Flags::RST));
+            }
+            _ => assert!(segs.is_empty(), "ABORT in {state}: {segs:?}"),
+        }
+        let evs = events(&mut c);
+        assert_eq!(
+            evs.last(),
+            Some(&Event::Closed(Ended::Reset(ResetReason::Aborted)))
+        );
+        assert_eq!(c.send(b"x"), Err(Error::ConnectionReset));
+    }
+}
+
+/// ABORT flushes queued data: nothing but the RST goes out.
+#[test]
+fn abort_flushes_queues() {
+    let mut c = client_est(&plain(ISS));
+    c.send(b"never").unwrap();
+    c.abort(t(0)).unwrap();
+    let segs = drain(&mut c, t(0));
+    assert_eq!(segs.len(), 1);
+    assert!(segs[0].1.header.flags.rst());
+    assert_eq!(c.status().send_queued, 0);
+}
+
+/// An invalid configuration is a typed error, not a panic.
+#[test]
+fn invalid_config_is_rejected() {
+    let cfg = Config {
+        delayed_ack: Some(secs(1)),
+        ..plain(ISS)
+    };
+    assert!(matches!(
+        Connection::connect(
+            &cfg,
+            FourTuple {
+                local: a(),
+                remote: b()
+            },
+            t(0)
+        ),
+        Err(Error::InvalidConfig(_))
+    ));
+    assert!(Connection::listen(
+        &Config {
+            recv_buffer: 0,
+            ..plain(1)
+        },
+        a()
+    )
+    .is_err());
+}
