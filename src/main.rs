@@ -22,6 +22,8 @@ enum Command {
     BenchReport(cmd::bench_report::Args),
     /// Run packetdrill-syntax scenario scripts against the engine on virtual time.
     Script(cmd::script::Args),
+    /// Two engines over a seeded lossy network: transfer, close, verify every byte.
+    Simulate(cmd::simulate::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,5 +43,6 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::BenchReport(args) => cmd::bench_report::run(args),
         Command::Script(args) => cmd::script::run(args),
+        Command::Simulate(args) => cmd::simulate::run(args),
     }
 }

@@ -446,6 +446,7 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
         // The applications: accept, write, read and verify, close.
         for e in [&mut a, &mut b] {
             app_step(e, cfg, now, &mut chunk, &mut report.trace);
+            note_state(e, now, cfg.trace, &mut report.trace);
         }
         // Everything the stacks want to send goes onto the network.
         for e in [&mut a, &mut b] {
@@ -557,10 +558,12 @@ pub fn run(cfg: &SimConfig) -> Result<SimReport, SimError> {
                     to.embryo = Some(id);
                 }
             }
+            note_state(to, now, cfg.trace, &mut report.trace);
         }
         for e in [&mut a, &mut b] {
             if e.stack.poll_timeout().is_some_and(|t| t <= now) {
                 e.stack.on_timeout(now);
+                note_state(e, now, cfg.trace, &mut report.trace);
             }
         }
     }

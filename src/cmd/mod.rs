@@ -3,3 +3,4 @@
 pub mod bench_report;
 pub mod check;
 pub mod script;
+pub mod simulate;
