@@ -1,0 +1,376 @@
+//! Options and sending: MSS (MUST-14/15/16/65), window scale, timestamps,
+//! SACK-permitted, flow control, Nagle (SHLD-7, MUST-17), silly window
+//! avoidance (MUST-38/39), congestion control (MUST-19).
+
+mod connection_util;
+use connection_util::*;
+use synack_tcp::{Config, Connection, Flags, FourTuple, IsnSource, SeqNum, TcpOptions};
+
+fn full(iss: u32) -> Config {
+    Config {
+        isn: IsnSource::Fixed(SeqNum(iss)),
+        delayed_ack: None,
+        ..Config::default()
+    }
+}
+
+/// Client in ESTABLISHED after a SYN,ACK carrying `opts`.
+fn est_with(cfg: &Config, opts: TcpOptions, window: u16) -> Connection {
+    let mut c = Connection::connect(
+        cfg,
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(0),
+    )
+    .unwrap();
+    one(&mut c, t(0));
+    peer(PEER_ISS, Flags::SYN)
+        .ack(ISS + 1)
+        .opts(opts)
+        .window(window)
+        .to(&mut c, t(0));
+    one(&mut c, t(0));
+    c
+}
+
+fn mss(m: u16) -> TcpOptions {
+    TcpOptions {
+        mss: Some(m),
+        ..TcpOptions::new()
+    }
+}
+
+/// MUST-14: our SYN carries the MSS, and the other options we offer.
+#[test]
+fn syn_carries_offered_options() {
+    let mut c = Connection::connect(
+        &full(ISS),
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(5),
+    )
+    .unwrap();
+    let o = one(&mut c, t(5)).header.options;
+    assert_eq!(o.mss, Some(1460));
+    assert_eq!(o.window_scale, Some(1), "64 KiB buffer needs shift 1");
+    assert!(o.sack_permitted);
+    assert_eq!(o.timestamps, Some((5, 0)));
+}
+
+/// RFC 7323 §1.3, RFC 2018: a SYN,ACK answers only options the SYN offered.
+#[test]
+fn passive_open_answers_only_offered_options() {
+    let mut s = Connection::listen(&full(PEER_ISS), b()).unwrap();
+    Raw::new(a(), b(), ISS, Flags::SYN)
+        .opts(mss(1000))
+        .to(&mut s, t(0));
+    let o = one(&mut s, t(0)).header.options;
+    assert_eq!(o.mss, Some(1460));
+    assert_eq!(
+        (o.window_scale, o.sack_permitted, o.timestamps),
+        (None, false, None)
+    );
+    let st = s.status();
+    assert_eq!(
+        (
+            st.snd_wscale,
+            st.rcv_wscale,
+            st.timestamps,
+            st.sack_permitted
+        ),
+        (0, 0, false, false)
+    );
+    assert_eq!(st.snd_mss, 1000);
+}
+
+/// MUST-15: no MSS option received: send at most 536 bytes (IPv4).
+#[test]
+fn default_send_mss_is_536_for_ipv4() {
+    let mut c = est_with(&plain(ISS), TcpOptions::new(), 65535);
+    c.send(&[0u8; 2000]).unwrap();
+    let segs = drain(&mut c, t(0));
+    assert!(segs.iter().all(|(_, s)| s.payload.len() <= 536));
+    assert_eq!(segs[0].1.payload.len(), 536);
+}
+
+/// MUST-15: and 1220 for IPv6.
+#[test]
+fn default_send_mss_is_1220_for_ipv6() {
+    let (l, r): (std::net::SocketAddr, std::net::SocketAddr) = (
+        "[fd00::1]:40000".parse().unwrap(),
+        "[fd00::2]:80".parse().unwrap(),
+    );
+    let mut c = Connection::connect(
+        &plain(ISS),
+        FourTuple {
+            local: l,
+            remote: r,
+        },
+        t(0),
+    )
+    .unwrap();
+    one(&mut c, t(0));
+    Raw::new(r, l, PEER_ISS, Flags::SYN)
+        .ack(ISS + 1)
+        .to(&mut c, t(0));
+    one(&mut c, t(0));
+    assert_eq!(c.status().snd_mss, 1220);
+}
+
+/// MUST-16: segments never exceed the peer's MSS (less our options, RFC 6691).
+#[test]
+fn segments_fit_peer_mss() {
+    let mut c = est_with(&plain(ISS), mss(100), 65535);
+    c.send(&[0u8; 1000]).unwrap();
+    let segs = drain(&mut c, t(0));
+    assert!(segs.iter().all(|(_, s)| s.payload.len() <= 100));
+    let with_ts = est_with(
+        &full(ISS),
+        TcpOptions {
+            timestamps: Some((1, 0)),
+            ..mss(100)
+        },
+        65535,
+    );
+    assert_eq!(
+        with_ts.status().snd_mss,
+        88,
+        "12 bytes of timestamps per segment"
+    );
+}
+
+/// MUST-65: no MSS option outside SYNs.
+#[test]
+fn mss_option_only_on_syn() {
+    let mut c = est_with(&full(ISS), mss(1000), 65535);
+    c.send(b"x").unwrap();
+    let s = one(&mut c, t(0));
+    assert_eq!(s.header.options.mss, None);
+}
+
+/// RFC 7323 §2.3: with both shifts agreed, SEG.WND is scaled (not on SYNs),
+/// and our window is advertised scaled.
+#[test]
+fn window_scale_applies_after_syn() {
+    let opts = TcpOptions {
+        window_scale: Some(3),
+        ..mss(1000)
+    };
+    let mut c = est_with(&full(ISS), opts, 100);
+    assert_eq!(c.status().snd_wnd, 100, "the SYN's window is not scaled");
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .window(100)
+        .to(&mut c, t(1));
+    assert_eq!(c.status().snd_wnd, 800);
+    c.send(b"x").unwrap();
+    let s = one(&mut c, t(1));
+    // Shift 1 over a 64 KiB buffer; the right edge stays where the SYN,ACK's
+    // unscaled 65535 put it (receiver SWS), rounded down by the scale.
+    assert_eq!(s.header.window, 32767);
+}
+
+/// RFC 7323 §3: with timestamps agreed every segment carries TSval and
+/// echoes the peer's latest TSval.
+#[test]
+fn timestamps_are_echoed() {
+    let ts = |v| TcpOptions {
+        timestamps: Some((v, 0)),
+        ..mss(1000)
+    };
+    let mut c = est_with(&full(ISS), ts(777), 65535);
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"abc")
+        .opts(ts(800))
+        .to(&mut c, t(42));
+    let s = one(&mut c, t(42));
+    assert_eq!(s.header.options.timestamps, Some((42, 800)));
+}
+
+/// RFC 2018: SACK-permitted negotiated; held out-of-order data is reported.
+#[test]
+fn sack_blocks_report_out_of_order_data() {
+    let opts = TcpOptions {
+        sack_permitted: true,
+        ..mss(1000)
+    };
+    let cfg = Config {
+        timestamps: false,
+        ..full(ISS)
+    };
+    let mut c = est_with(&cfg, opts, 65535);
+    assert!(c.status().sack_permitted);
+    peer(PEER_ISS + 11, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"later")
+        .to(&mut c, t(1));
+    let ack = one(&mut c, t(1));
+    let blocks = ack.header.options.sack;
+    assert_eq!(blocks.as_slice().len(), 1);
+    assert_eq!(
+        (blocks.as_slice()[0].left.0, blocks.as_slice()[0].right.0),
+        (PEER_ISS + 11, PEER_ISS + 16)
+    );
+}
+
+/// Flow control: never more in flight than the peer's window.
+#[test]
+fn send_window_limits_flight() {
+    let mut c = est_with(&plain(ISS), mss(1000), 65535);
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .window(3000)
+        .to(&mut c, t(0));
+    c.send(&[0u8; 5000]).unwrap();
+    let sent: usize = drain(&mut c, t(0))
+        .iter()
+        .map(|(_, s)| s.payload.len())
+        .sum();
+    assert_eq!(sent, 3000);
+}
+
+/// MUST-19, RFC 5681 §3.1: the initial window, then slow start growth.
+#[test]
+fn initial_window_then_slow_start() {
+    let mut c = est_with(&plain(ISS), mss(1000), 65535);
+    c.send(&[0u8; 20_000]).unwrap();
+    let first = drain(&mut c, t(0));
+    assert_eq!(
+        first.iter().map(|(_, s)| s.payload.len()).sum::<usize>(),
+        4000,
+        "IW = 4 segments"
+    );
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1001)
+        .to(&mut c, t(10));
+    let next = drain(&mut c, t(10));
+    assert_eq!(
+        next.len(),
+        2,
+        "cwnd grew by one SMSS and one segment left the network"
+    );
+}
+
+/// RFC 5681 §3.2: the third duplicate ACK retransmits the first
+/// unacknowledged segment without waiting for the timer.
+#[test]
+fn third_duplicate_ack_fast_retransmits() {
+    let mut c = est_with(&plain(ISS), mss(1000), 65535);
+    c.send(&[0u8; 4000]).unwrap();
+    assert_eq!(drain(&mut c, t(0)).len(), 4);
+    for i in 0..2 {
+        peer(PEER_ISS + 1, Flags::ACK)
+            .ack(ISS + 1)
+            .to(&mut c, t(10 + i));
+        silent(&mut c, t(10 + i));
+    }
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .to(&mut c, t(12));
+    let r = one(&mut c, t(12));
+    assert_eq!((r.header.seq.0, r.payload.len()), (ISS + 1, 1000));
+    assert_eq!(c.stats().fast_retransmits, 1);
+}
+
+/// Nagle (SHLD-7): a small segment waits while data is unacknowledged.
+#[test]
+fn nagle_holds_small_segment_while_unacked() {
+    let cfg = Config {
+        nagle: true,
+        ..plain(ISS)
+    };
+    let mut c = est_with(&cfg, mss(1000), 65535);
+    c.send(b"a").unwrap();
+    assert_eq!(one(&mut c, t(0)).payload, b"a");
+    c.send(b"b").unwrap();
+    silent(&mut c, t(0));
+    peer(PEER_ISS + 1, Flags::ACK).ack(ISS + 2).to(&mut c, t(5));
+    assert_eq!(one(&mut c, t(5)).payload, b"b");
+}
+
+/// MUST-17: the application can turn Nagle off per connection.
+#[test]
+fn nagle_can_be_disabled() {
+    let cfg = Config {
+        nagle: true,
+        ..plain(ISS)
+    };
+    let mut c = est_with(&cfg, mss(1000), 65535);
+    c.set_nagle(false);
+    c.send(b"a").unwrap();
+    one(&mut c, t(0));
+    c.send(b"b").unwrap();
+    assert_eq!(one(&mut c, t(0)).payload, b"b");
+}
+
+/// MUST-38: the sender does not send a tiny segment into a window that is a
+/// small part of the largest one seen; the override timer sends it later.
+#[test]
+fn sender_sws_avoidance_waits_for_override() {
+    let mut c = est_with(&plain(ISS), mss(1000), 65535);
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .window(100)
+        .to(&mut c, t(0));
+    c.send(&[0u8; 500]).unwrap();
+    silent(&mut c, t(0));
+    let d = c.poll_timeout().unwrap();
+    assert!(
+        d > t(0) && d <= t(1000),
+        "override within 0.1-1 s, got {d:?}"
+    );
+    c.on_timeout(d);
+    assert_eq!(one(&mut c, d).payload.len(), 100);
+}
+
+/// MUST-39: the receiver does not open its window in small steps.
+#[test]
+fn receiver_sws_avoidance() {
+    let cfg = Config {
+        recv_buffer: 4000,
+        mss: 1000,
+        ..plain(ISS)
+    };
+    let mut c = est_with(&cfg, mss(1000), 65535);
+    for i in 0..4u32 {
+        peer(PEER_ISS + 1 + i * 1000, Flags::ACK)
+            .ack(ISS + 1)
+            .data(&[1; 1000])
+            .to(&mut c, t(0));
+    }
+    assert_eq!(drain(&mut c, t(0)).last().unwrap().1.header.window, 0);
+    let mut buf = vec![0u8; 500];
+    c.recv(&mut buf).unwrap();
+    silent(&mut c, t(1));
+    c.recv(&mut buf).unwrap();
+    let update = one(&mut c, t(2));
+    assert_eq!(update.header.window, 1000);
+}
+
+/// The receive window never shrinks from the right (SHLD-14).
+#[test]
+fn receive_window_right_edge_never_moves_left() {
+    let cfg = Config {
+        recv_buffer: 4000,
+        mss: 1000,
+        ..plain(ISS)
+    };
+    let mut c = est_with(&cfg, mss(1000), 65535);
+    let mut right = c.status().rcv_nxt.0 + c.status().rcv_wnd;
+    for i in 0..4u32 {
+        peer(PEER_ISS + 1 + i * 700, Flags::ACK)
+            .ack(ISS + 1)
+            .data(&[1; 700])
+            .to(&mut c, t(0));
+        drain(&mut c, t(0));
+        let st = c.status();
+        let now_right = st.rcv_nxt.0 + st.rcv_wnd;
+        assert!(now_right >= right);
+        right = now_right;
+    }
+}
