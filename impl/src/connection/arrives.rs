@@ -293,23 +293,40 @@ impl Connection {
 
         // Fast path: the next in-order segment on an established connection,
         // with an ACK in range and nothing unusual. It takes the same steps as
-        // the general path below, in the same order, just fewer branches.
+        // the general path below (PAWS, sequence test, ACK, text), in the same
+        // order, with fewer branches.
         if self.state == State::Established
-            && f.0 & !(Flags::PSH.0) == Flags::ACK.0
+            && f.0 & !Flags::PSH.0 == Flags::ACK.0
             && seq == self.rcv_nxt
-            && !self.ts_ok
-            && self.recv_buf.window() >= seg.payload().len()
-            && self.rcv_wnd() > 0
         {
+            let len = seg.payload().len();
             let ack = seg.ack();
-            if ack.between_inclusive(self.snd_una, self.snd_nxt) {
+            let tsval = if self.ts_ok {
+                seg.options().timestamps.map(|(v, _)| v)
+            } else {
+                None
+            };
+            let ts_fine = tsval.is_none_or(|v| (v.wrapping_sub(self.ts_recent) as i32) >= 0);
+            if ts_fine
+                && (len == 0 || len as u32 <= self.rcv_wnd())
+                && ack.between_inclusive(self.snd_una, self.snd_nxt)
+            {
+                if let Some(v) = tsval {
+                    self.ts_recent = v;
+                    self.ts_recent_at = now;
+                }
                 self.last_rx = now;
                 if self.cfg.keepalive.is_some() {
                     self.keepalive_probes = 0;
                     self.arm_keepalive(now);
                 }
                 self.process_ack(now, seg, ack);
-                self.process_urg_text_fin(now, seg, seq, true);
+                if len > 0 {
+                    self.receive_text(now, seq, seg.payload());
+                    if self.fin_ahead == Some(self.rcv_nxt) && !self.fin_received {
+                        self.process_fin(now);
+                    }
+                }
                 return;
             }
         }
