@@ -29,6 +29,10 @@ const TESTS: &[(&str, TestFn)] = &[
     ),
     ("harness_syn_gets_syn_ack", selftest::syn_gets_syn_ack),
     (
+        "harness_state_lookup_agrees_with_proc",
+        selftest::state_lookup_agrees_with_proc,
+    ),
+    (
         "harness_syn_to_closed_port_gets_rst",
         selftest::syn_to_closed_port_gets_rst,
     ),

@@ -56,6 +56,15 @@ impl EngineHost {
             .collect()
     }
 
+    /// When the connection last entered `state`, if it did.
+    pub fn entered(&self, state: State) -> Option<Instant> {
+        self.notes
+            .iter()
+            .rev()
+            .find(|(_, n)| *n == EngineNote::State(state))
+            .map(|(t, _)| *t)
+    }
+
     pub fn events(&self) -> Vec<Event> {
         self.notes
             .iter()

@@ -147,14 +147,143 @@ pub fn sockets() -> Result<Vec<KernelSocket>, ProcNetError> {
 }
 
 /// The state of the kernel's socket for exactly this pair of endpoints, if any.
+///
+/// Asks sock_diag for that one socket (a hash lookup, as `ss` does), and
+/// falls back to reading `/proc/thread-self/net/tcp`, which walks the whole
+/// established hash table (milliseconds on a large machine: too slow to
+/// sample between two steps of the pump).
 pub fn state_of(
     local: SocketAddrV4,
     remote: SocketAddrV4,
 ) -> Result<Option<KernelState>, ProcNetError> {
+    if let Ok(found) = diag_lookup(local, remote) {
+        return Ok(found);
+    }
     Ok(sockets()?
         .into_iter()
         .find(|s| s.local == local && s.remote == remote)
         .map(|s| s.state))
+}
+
+// linux/sock_diag.h and linux/inet_diag.h, which libc does not carry.
+const SOCK_DIAG_BY_FAMILY: u16 = 20;
+const INET_DIAG_NOCOOKIE: u32 = !0;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct InetDiagSockId {
+    sport: [u8; 2],
+    dport: [u8; 2],
+    src: [[u8; 4]; 4],
+    dst: [[u8; 4]; 4],
+    interface: u32,
+    cookie: [u32; 2],
+}
+
+#[repr(C)]
+struct DiagRequest {
+    // struct nlmsghdr
+    len: u32,
+    kind: u16,
+    flags: u16,
+    seq: u32,
+    pid: u32,
+    // struct inet_diag_req_v2
+    family: u8,
+    protocol: u8,
+    ext: u8,
+    pad: u8,
+    states: u32,
+    id: InetDiagSockId,
+}
+
+/// One exact sock_diag lookup of an IPv4 TCP socket (TIME-WAIT included).
+pub fn diag_lookup(local: SocketAddrV4, remote: SocketAddrV4) -> io::Result<Option<KernelState>> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    // SAFETY: plain socket(2); the result is checked and owned below.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+            libc::NETLINK_SOCK_DIAG,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut id = InetDiagSockId {
+        sport: local.port().to_be_bytes(),
+        dport: remote.port().to_be_bytes(),
+        src: [[0; 4]; 4],
+        dst: [[0; 4]; 4],
+        interface: 0,
+        cookie: [INET_DIAG_NOCOOKIE; 2],
+    };
+    id.src[0] = local.ip().octets();
+    id.dst[0] = remote.ip().octets();
+    let req = DiagRequest {
+        len: std::mem::size_of::<DiagRequest>() as u32,
+        kind: SOCK_DIAG_BY_FAMILY,
+        flags: libc::NLM_F_REQUEST as u16,
+        seq: 1,
+        pid: 0,
+        family: libc::AF_INET as u8,
+        protocol: libc::IPPROTO_TCP as u8,
+        ext: 0,
+        pad: 0,
+        states: !0,
+        id,
+    };
+    // SAFETY: sends the bytes of a fully initialised repr(C) struct.
+    let sent = unsafe {
+        libc::send(
+            std::os::fd::AsRawFd::as_raw_fd(&fd),
+            &req as *const DiagRequest as *const libc::c_void,
+            std::mem::size_of::<DiagRequest>(),
+            0,
+        )
+    };
+    if sent < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut buf = [0u8; 4096];
+    // SAFETY: receives into a buffer of the given size.
+    let n = unsafe {
+        libc::recv(
+            std::os::fd::AsRawFd::as_raw_fd(&fd),
+            buf.as_mut_ptr() as *mut libc::c_void,
+            buf.len(),
+            0,
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let reply = &buf[..n as usize];
+    if reply.len() < 16 {
+        return Err(io::Error::other("short sock_diag reply"));
+    }
+    let kind = u16::from_ne_bytes([reply[4], reply[5]]);
+    if kind == libc::NLMSG_ERROR as u16 {
+        let code = reply
+            .get(16..20)
+            .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+            .unwrap_or(-libc::EIO);
+        return if code == -libc::ENOENT {
+            Ok(None)
+        } else {
+            Err(io::Error::from_raw_os_error(-code))
+        };
+    }
+    if kind != SOCK_DIAG_BY_FAMILY || reply.len() < 18 {
+        return Err(io::Error::other(format!(
+            "unexpected sock_diag reply type {kind}"
+        )));
+    }
+    // inet_diag_msg: family, state, ...
+    Ok(Some(KernelState::from_code(reply[17])))
 }
 
 /// Renders the namespace's sockets the way `ss -tan` would (for reports).

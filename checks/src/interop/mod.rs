@@ -175,6 +175,9 @@ pub fn analysis_flag_of(message: &str) -> Option<&'static str> {
             "same ports as an earlier session",
             "tcp.analysis.reused_ports",
         ),
+        // Not an analysis flag but reported in analysed frames: a duplicate
+        // SACK block (RFC 2883), the receiver saying it got data twice.
+        ("D-SACK", "tcp.options.sack.dsack"),
     ];
     let lower = message.to_ascii_lowercase();
     TABLE
@@ -188,6 +191,8 @@ fn is_plain_chat(message: &str) -> bool {
     message.starts_with("Connection establish")
         || message.starts_with("Connection finish")
         || message.starts_with("Connection reset")
+        || message.starts_with("This frame initiates the connection closing")
+        || message.starts_with("This frame undergoes the connection closing")
 }
 
 /// Has tshark judge the pcap the pump wrote, with checksum validation on:

@@ -170,6 +170,11 @@ impl Pump {
         self.hold[dir as usize] = false;
     }
 
+    /// Packets of `dir` held back right now.
+    pub fn held(&self, dir: Dir) -> usize {
+        self.held[dir as usize].len()
+    }
+
     /// Packets dropped by a test's filter.
     pub fn filtered(&self) -> u64 {
         self.filtered

@@ -28,8 +28,8 @@ fn first_from_kernel(peer: &RawPeer) -> Result<SegInfo, Failure> {
 /// carrying the options offered.
 pub fn syn_gets_syn_ack(ctx: &TestCtx) -> Result<Outcome, Failure> {
     ctx.in_namespace(|ns| {
-        let local = SocketAddrV4::new(KERNEL_ADDR, 7000);
-        let remote = SocketAddrV4::new(ENGINE_ADDR, 40_000);
+        let local = SocketAddrV4::new(KERNEL_ADDR, 47_010);
+        let remote = SocketAddrV4::new(ENGINE_ADDR, 47_012);
         let _listener = TcpListener::bind(local).map_err(Failure::io("binding the listener"))?;
         let mut pump = Pump::new(ns.tun, &PumpConfig::clean(ctx.seed), &ctx.pcap)?;
         let mut peer = RawPeer::default();
@@ -80,8 +80,8 @@ pub fn syn_gets_syn_ack(ctx: &TestCtx) -> Result<Outcome, Failure> {
 /// A SYN to a port nobody listens on is answered with RST,ACK (RFC 9293 §3.5.2).
 pub fn syn_to_closed_port_gets_rst(ctx: &TestCtx) -> Result<Outcome, Failure> {
     ctx.in_namespace(|ns| {
-        let local = SocketAddrV4::new(KERNEL_ADDR, 7001);
-        let remote = SocketAddrV4::new(ENGINE_ADDR, 40_001);
+        let local = SocketAddrV4::new(KERNEL_ADDR, 47_011);
+        let remote = SocketAddrV4::new(ENGINE_ADDR, 47_013);
         let mut pump = Pump::new(ns.tun, &PumpConfig::clean(ctx.seed), &ctx.pcap)?;
         let mut peer = RawPeer::default();
         peer.outbox.push_back(packet::syn(remote, local, ISS)?);
@@ -145,6 +145,70 @@ pub fn namespace_is_private(ctx: &TestCtx) -> Result<Outcome, Failure> {
             })?;
         }
         ctx.say(kernel::ss_tan());
+        Ok(Outcome::Passed)
+    })
+}
+
+/// The fast state lookup (sock_diag) agrees with `/proc/thread-self/net/tcp`
+/// on a loopback connection inside the namespace, and finds nothing for a
+/// connection that does not exist.
+pub fn state_lookup_agrees_with_proc(ctx: &TestCtx) -> Result<Outcome, Failure> {
+    ctx.in_namespace(|_ns| {
+        let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 47_020))
+            .map_err(Failure::io("binding on loopback"))?;
+        let client = std::net::TcpStream::connect(("127.0.0.1", 47_020))
+            .map_err(Failure::io("connecting on loopback"))?;
+        let (_server, _) = listener.accept().map_err(Failure::io("accept"))?;
+        let local = match client.local_addr() {
+            Ok(std::net::SocketAddr::V4(a)) => a,
+            other => return Err(Failure::check(format!("client address {other:?}"))),
+        };
+        let remote = SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 47_020);
+        let fast = kernel::diag_lookup(local, remote).map_err(Failure::io("sock_diag lookup"))?;
+        let slow = kernel::sockets()
+            .map_err(|e| Failure::check(e.to_string()))?
+            .into_iter()
+            .find(|s| s.local == local && s.remote == remote)
+            .map(|s| s.state);
+        ctx.say(format!("sock_diag: {fast:?}, /proc: {slow:?}"));
+        Failure::ensure(
+            fast == Some(kernel::KernelState::Established) && fast == slow,
+            || format!("sock_diag says {fast:?}, /proc says {slow:?}"),
+        )?;
+        let nobody = SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 47_021);
+        let none = kernel::diag_lookup(local, nobody).map_err(Failure::io("sock_diag lookup"))?;
+        Failure::ensure(none.is_none(), || {
+            format!("found {none:?} for a connection that does not exist")
+        })?;
+        // TIME-WAIT sockets are found too: close the client first.
+        drop(client);
+        let mut waited = 0;
+        let mut state = None;
+        while waited < 100 {
+            state = kernel::diag_lookup(local, remote).map_err(Failure::io("sock_diag lookup"))?;
+            if state == Some(kernel::KernelState::FinWait2)
+                || state == Some(kernel::KernelState::TimeWait)
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            waited += 1;
+        }
+        Failure::ensure(state == Some(kernel::KernelState::FinWait2), || {
+            format!("after the client's close, sock_diag says {state:?}, expected FIN-WAIT-2")
+        })?;
+        drop(_server);
+        let mut state = None;
+        for _ in 0..100 {
+            state = kernel::diag_lookup(local, remote).map_err(Failure::io("sock_diag lookup"))?;
+            if state == Some(kernel::KernelState::TimeWait) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Failure::ensure(state == Some(kernel::KernelState::TimeWait), || {
+            format!("after both closed, sock_diag says {state:?}, expected TIME-WAIT")
+        })?;
         Ok(Outcome::Passed)
     })
 }
