@@ -393,8 +393,8 @@ impl Stack {
     }
 
     /// The next event of a connection. After `Closed(..)` (always last) the
-    /// handle is released and the slot freed once the connection has sent
-    /// what it still had to send. A connection compacted into TIME-WAIT
+    /// handle is released: the slot is freed at once, or, if the connection
+    /// still has a segment to send, right after `poll_transmit` sends it. A connection compacted into TIME-WAIT
     /// reports `Closed(Graceful)` once TIME-WAIT is over.
     pub fn poll_event(&mut self, id: ConnId) -> Option<Event> {
         let index = id.index;
@@ -408,7 +408,11 @@ impl Stack {
                 let ev = c.poll_event();
                 if let Some(Event::Closed(_)) = ev {
                     slot.released = true;
-                    self.mark_dirty(index);
+                    // With output pending (a RST, say) the slot is freed
+                    // once `poll_transmit` has sent it.
+                    if !slot.dirty {
+                        self.settle(index);
+                    }
                 }
                 ev
             }
@@ -766,8 +770,13 @@ impl Stack {
             }
             slot.scheduled = None;
             if let Body::Live(conn) = &mut slot.body {
-                conn.on_timeout(now);
-                self.after_activity(index);
+                if conn.poll_timeout().is_some_and(|d| d <= now) {
+                    conn.on_timeout(now);
+                    self.after_activity(index);
+                } else {
+                    // An entry for a deadline that has since moved later.
+                    self.reschedule(index);
+                }
             }
         }
         self.tw4.expire(now);
@@ -923,15 +932,20 @@ impl Stack {
         }
     }
 
+    /// Make sure the timer heap holds an entry for the connection's next
+    /// deadline, or an earlier one. A deadline that moved later keeps its
+    /// old entry, which fires early and reschedules: the heap only grows
+    /// when a deadline moves earlier, so a busy connection, whose timers
+    /// are pushed back with every segment, does not fill it with stale
+    /// entries (nor allocate on the data path).
     fn reschedule(&mut self, index: u32) {
         let slot = &mut self.slots[index as usize];
-        let next = match &slot.body {
-            Body::Live(c) => c.poll_timeout(),
-            _ => None,
+        let Body::Live(c) = &slot.body else {
+            return;
         };
-        if next != slot.scheduled {
-            slot.scheduled = next;
-            if let Some(t) = next {
+        if let Some(t) = c.poll_timeout() {
+            if slot.scheduled.is_none_or(|s| t < s) {
+                slot.scheduled = Some(t);
                 self.timers.push(Reverse((t, index, slot.generation)));
             }
         }
