@@ -186,6 +186,9 @@ pub struct PacketSpec {
     pub urg: Option<u16>,
     /// `None` when the line has no option list (no options on the wire).
     pub options: Option<OptionsSpec>,
+    /// `>?` (a synack extension, not packetdrill's): the engine may send this
+    /// segment here or nothing; for behaviour the RFC leaves optional (MAY).
+    pub optional: bool,
 }
 
 /// An argument or return-value expression in a system call.

@@ -334,7 +334,14 @@ fn parse_event(text: &str) -> LineResult<(TimeSpec, EventKind)> {
         }
         Some(Token::Punct('>')) => {
             lx.advance(1);
-            parse_packet(&mut lx, Direction::Outbound).map(|p| (time, EventKind::Packet(p)))
+            let optional = lx.rest().starts_with('?');
+            if optional {
+                lx.advance(1);
+            }
+            parse_packet(&mut lx, Direction::Outbound).map(|mut p| {
+                p.optional = optional;
+                (time, EventKind::Packet(p))
+            })
         }
         Some(Token::Ident(_)) => parse_syscall(&mut lx).map(|s| (time, EventKind::Syscall(s))),
         other => expected(
@@ -489,6 +496,7 @@ fn parse_packet(lx: &mut Lexer<'_>, direction: Direction) -> LineResult<PacketSp
         win: None,
         urg: None,
         options: None,
+        optional: false,
     };
     loop {
         let tok = next(lx)?;
@@ -877,6 +885,15 @@ mod tests {
         // Sequence ranges that wrap the 32-bit space.
         let s = packet("0 < . 4294967295:9(10) ack 1");
         assert_eq!(s.seq.len, 10);
+    }
+
+    #[test]
+    fn optional_expected_segments() {
+        let s = packet("+0 >? . 1:1(0) ack 5");
+        assert!(s.optional);
+        assert_eq!(s.direction, Direction::Outbound);
+        assert!(!packet("+0 > . 1:1(0) ack 5").optional);
+        assert!(p("+0 <? . 1:1(0)").is_err());
     }
 
     #[test]

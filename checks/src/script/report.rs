@@ -23,8 +23,13 @@ pub enum FailureKind {
         expected: String,
         sent: String,
     },
-    /// The engine sent a segment the script did not expect (here).
-    Unexpected { sent: String, at_usecs: u64 },
+    /// The engine sent a segment the script did not expect (here); the last
+    /// line acted on before it was sent is `after_line` (0: none).
+    Unexpected {
+        sent: String,
+        at_usecs: u64,
+        after_line: usize,
+    },
     /// The expected segment never came.
     Missing { expected: String, by_usecs: u64 },
     /// A segment or a blocking call's return came outside its time window.
@@ -64,9 +69,13 @@ impl fmt::Display for FailureKind {
                 f,
                 "{field} mismatch\n    expected: {expected}\n    sent:     {sent}"
             ),
-            FailureKind::Unexpected { sent, at_usecs } => write!(
+            FailureKind::Unexpected {
+                sent,
+                at_usecs,
+                after_line,
+            } => write!(
                 f,
-                "unexpected segment sent by the engine at {}s\n    sent:     {sent}",
+                "unexpected segment sent by the engine at {}s, after line {after_line}\n    sent:     {sent}",
                 secs(*at_usecs)
             ),
             FailureKind::Missing { expected, by_usecs } => write!(

@@ -69,10 +69,14 @@ pub struct Runner<E: Engine> {
     cfg: RunConfig,
     now: u64,
     prev_time: u64,
-    pending: VecDeque<(u64, Seg)>,
+    /// Segments the engine sent and no `>` line has claimed yet: when, the
+    /// line being run when they were sent, and the segment.
+    pending: VecDeque<(u64, usize, Seg)>,
     engine_isn: Option<u32>,
     fds: BTreeMap<i64, Sock<E>>,
     inflight: Option<InFlight>,
+    /// The line of the event last acted on (for reports of unexpected segments).
+    acting_line: usize,
     buf: Vec<u8>,
     events_run: usize,
     trace: Vec<String>,
@@ -95,9 +99,10 @@ fn render_result(r: &CallResult) -> String {
 }
 
 fn render_spec(p: &PacketSpec) -> String {
-    let dir = match p.direction {
-        Direction::Inbound => '<',
-        Direction::Outbound => '>',
+    let dir = match (p.direction, p.optional) {
+        (Direction::Inbound, _) => "<",
+        (Direction::Outbound, false) => ">",
+        (Direction::Outbound, true) => ">?",
     };
     let mut s = format!(
         "{dir} {} {}:{}({})",
@@ -178,6 +183,7 @@ impl<E: Engine> Runner<E> {
             engine_isn: None,
             fds: BTreeMap::new(),
             inflight: None,
+            acting_line: 0,
             buf: vec![0u8; 70_000],
             events_run: 0,
             trace: Vec::new(),
@@ -266,7 +272,7 @@ impl<E: Engine> Runner<E> {
             }
             let text = self.render_sent(&seg);
             self.note(format!("engine sent {text}"));
-            self.pending.push_back((self.now, seg));
+            self.pending.push_back((self.now, self.acting_line, seg));
         }
         fail(
             line,
@@ -282,9 +288,16 @@ impl<E: Engine> Runner<E> {
 
     /// Nothing may have been sent that the script did not expect.
     fn check_no_pending(&mut self, line: usize) -> Outcome<()> {
-        if let Some((t, seg)) = self.pending.pop_front() {
+        if let Some((t, after_line, seg)) = self.pending.pop_front() {
             let sent = self.render_sent(&seg);
-            return fail(line, FailureKind::Unexpected { sent, at_usecs: t });
+            return fail(
+                line,
+                FailureKind::Unexpected {
+                    sent,
+                    at_usecs: t,
+                    after_line,
+                },
+            );
         }
         Ok(())
     }
@@ -382,6 +395,7 @@ impl<E: Engine> Runner<E> {
             Ok(b) => b,
             Err(e) => return fail(ev.line, FailureKind::Wire(e.to_string())),
         };
+        self.acting_line = ev.line;
         self.note(format!("inject {}", render_spec(p)));
         let now = self.instant();
         self.engine.on_packet(now, &bytes);
@@ -413,10 +427,20 @@ impl<E: Engine> Runner<E> {
         };
         let mut steps = 0;
         let (t, seg) = loop {
-            if let Some(x) = self.pending.pop_front() {
-                break x;
+            // An optional segment (`>?`) is absent when the next one the
+            // engine sent comes after its time window.
+            if p.optional && self.pending.front().is_some_and(|x| x.0 > hi) {
+                self.note(format!("optional {} not sent", render_spec(p)));
+                return Ok(());
+            }
+            if let Some((t, _, seg)) = self.pending.pop_front() {
+                break (t, seg);
             }
             if !self.fire_timer(ev.line, hi)? {
+                if p.optional {
+                    self.note(format!("optional {} not sent", render_spec(p)));
+                    return Ok(());
+                }
                 return fail(
                     ev.line,
                     FailureKind::Missing {
@@ -446,6 +470,7 @@ impl<E: Engine> Runner<E> {
         }
         self.match_segment(ev.line, p, &seg, &sent)?;
         self.note(format!("matched {}", render_spec(p)));
+        self.acting_line = ev.line;
         self.prev_time = t;
         Ok(())
     }
@@ -516,6 +541,7 @@ impl<E: Engine> Runner<E> {
                 );
             }
             self.prev_time = start;
+            self.acting_line = ev.line;
             self.note(format!("call {} (blocking)", render_call(call)));
             self.inflight = Some(InFlight {
                 line: ev.line,
@@ -528,6 +554,7 @@ impl<E: Engine> Runner<E> {
         let t = self.start_time(ev)?;
         self.advance_quiet(ev.line, t)?;
         self.prev_time = t;
+        self.acting_line = ev.line;
         self.note(format!("call {}", render_call(call)));
         let mut progress = 0;
         let result = match self.attempt(ev.line, call, &mut progress)? {
@@ -1098,7 +1125,7 @@ mod tests {
         let (line, kind) = failure(&text);
         assert_eq!(line, 6);
         match kind {
-            FailureKind::Unexpected { sent, at_usecs } => {
+            FailureKind::Unexpected { sent, at_usecs, .. } => {
                 assert_eq!(sent, "S. 0:0(0) ack 101 win 1000 <mss 1460>");
                 assert_eq!(at_usecs, 0);
             }
@@ -1169,6 +1196,24 @@ mod tests {
                     ..
                 }
             ),
+            "{kind:?}"
+        );
+    }
+
+    #[test]
+    fn optional_segments_may_be_absent_but_not_wrong() {
+        // Present and matching.
+        let text = format!("{OPEN}+0.1 < P. 101:201(100) ack 1 win 257\n+0 >? . 1:1(0) ack 201\n");
+        assert!(run(&text).passed());
+        // Absent: the fake sends nothing for a zero-length ACK.
+        let text = format!("{OPEN}+0.1 < . 101:101(0) ack 1 win 257\n+0 >? . 1:1(0) ack 101\n");
+        assert!(run(&text).passed());
+        // Present but different: a mismatch.
+        let text = format!("{OPEN}+0.1 < P. 101:201(100) ack 1 win 257\n+0 >? . 1:1(0) ack 200\n");
+        let (line, kind) = failure(&text);
+        assert_eq!(line, 10);
+        assert!(
+            matches!(kind, FailureKind::Mismatch { field: "ack", .. }),
             "{kind:?}"
         );
     }
