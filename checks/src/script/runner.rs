@@ -10,7 +10,13 @@
 //! carries its ISN as written); the engine's are relative to the engine's ISN,
 //! learned from the first SYN or SYN-ACK the engine sends (zero before that).
 //! So an injected `ack N` becomes `engine ISN + N`, and an expected `S. 0:0(0)`
-//! means "sequence number = the engine's ISN".
+//! means "sequence number = the engine's ISN". When the script starts a new
+//! connection (injects a SYN without ACK, or calls `connect`), the engine's
+//! next SYN is taken as a new incarnation and its ISN learned afresh; a
+//! retransmitted SYN or SYN-ACK is compared against the ISN already known.
+//!
+//! `>?` (a synack extension) marks a segment the engine may send or omit:
+//! for behaviour the RFC allows but does not require.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -73,6 +79,10 @@ pub struct Runner<E: Engine> {
     /// line being run when they were sent, and the segment.
     pending: VecDeque<(u64, usize, Seg)>,
     engine_isn: Option<u32>,
+    /// The script has started a new connection (injected a SYN without ACK,
+    /// or called connect) since the engine's last SYN: the engine's next SYN
+    /// starts a new incarnation with a new ISN. Retransmitted SYNs keep theirs.
+    new_incarnation: bool,
     fds: BTreeMap<i64, Sock<E>>,
     inflight: Option<InFlight>,
     /// The line of the event last acted on (for reports of unexpected segments).
@@ -181,6 +191,7 @@ impl<E: Engine> Runner<E> {
             prev_time: 0,
             pending: VecDeque::new(),
             engine_isn: None,
+            new_incarnation: false,
             fds: BTreeMap::new(),
             inflight: None,
             acting_line: 0,
@@ -267,8 +278,9 @@ impl<E: Engine> Runner<E> {
                 }
             };
             // Learn the engine's ISN from its first SYN (packetdrill's mapping).
-            if seg.flags.has(FlagSet::SYN) && self.engine_isn.is_none() {
+            if seg.flags.has(FlagSet::SYN) && (self.engine_isn.is_none() || self.new_incarnation) {
                 self.engine_isn = Some(seg.seq);
+                self.new_incarnation = false;
             }
             let text = self.render_sent(&seg);
             self.note(format!("engine sent {text}"));
@@ -396,6 +408,9 @@ impl<E: Engine> Runner<E> {
             Err(e) => return fail(ev.line, FailureKind::Wire(e.to_string())),
         };
         self.acting_line = ev.line;
+        if p.flags.has(FlagSet::SYN) && !p.flags.has(FlagSet::ACK) {
+            self.new_incarnation = true;
+        }
         self.note(format!("inject {}", render_spec(p)));
         let now = self.instant();
         self.engine.on_packet(now, &bytes);
@@ -771,6 +786,7 @@ impl<E: Engine> Runner<E> {
             "connect" => match sock.state {
                 SockState::Fresh => match self.engine.connect(now, local, remote, &sock.opts) {
                     Ok(c) => {
+                        self.new_incarnation = true;
                         sock.state = SockState::Connecting(c);
                         if nonblocking {
                             done(Err("EINPROGRESS"))
