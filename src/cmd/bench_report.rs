@@ -591,12 +591,15 @@ fn find_ours<'a>(
     key: &str,
     size: Option<u64>,
 ) -> Option<(usize, &'a Bench)> {
-    benches.iter().enumerate().find(|(_, b)| {
-        b.group == group
-            && b.peer().is_none()
-            && b.residual().contains(key)
-            && size.is_none_or(|s| b.size() == Some(s))
-    })
+    let candidate = |b: &Bench| {
+        b.group == group && b.peer().is_none() && size.is_none_or(|s| b.size() == Some(s))
+    };
+    // An exact residual name first (`synack` itself for an empty key), so
+    // that `synack-portable` is never taken for `synack`.
+    let mut all = benches.iter().enumerate();
+    all.clone()
+        .find(|(_, b)| candidate(b) && b.residual() == key)
+        .or_else(|| all.find(|(_, b)| candidate(b) && b.residual().contains(key)))
 }
 
 /// The ratio of benchmark `oi` to its paired `peer`, if both ran.
@@ -1351,4 +1354,745 @@ fn draw_plot_inner(
         .draw()?;
     root.present()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh directory under the workspace's `target/` for one test.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target")
+            .join("bench-report-tests")
+            .join(name);
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Writes one result the way criterion 0.8 lays it out: the directory
+    /// names made file-name-safe, the ids in `benchmark.json`, times in ns.
+    fn put(
+        root: &Path,
+        group: &str,
+        function: &str,
+        value: Option<&str>,
+        median: (f64, f64, f64),
+        throughput: &str,
+    ) -> PathBuf {
+        let mut dir = root.join(group.replace('/', "_")).join(function);
+        if let Some(v) = value {
+            dir = dir.join(v);
+        }
+        let new = dir.join("new");
+        fs::create_dir_all(&new).unwrap();
+        let value_json = value.map_or("null".to_string(), |v| format!("\"{v}\""));
+        fs::write(
+            new.join("benchmark.json"),
+            format!(
+                "{{\"group_id\":\"{group}\",\"function_id\":\"{function}\",\"value_str\":{value_json},\
+                 \"throughput\":{throughput},\"full_id\":\"x\",\"directory_name\":\"x\",\"title\":\"x\"}}"
+            ),
+        )
+        .unwrap();
+        let est = |(p, lo, hi): (f64, f64, f64)| {
+            format!(
+                "{{\"confidence_interval\":{{\"confidence_level\":0.95,\"lower_bound\":{lo},\
+                 \"upper_bound\":{hi}}},\"point_estimate\":{p},\"standard_error\":1.0}}"
+            )
+        };
+        fs::write(
+            new.join("estimates.json"),
+            format!(
+                "{{\"mean\":{m},\"median\":{m},\"median_abs_dev\":{m},\"slope\":null,\"std_dev\":{m}}}",
+                m = est(median)
+            ),
+        )
+        .unwrap();
+        // criterion keeps the previous run in `base/`; it must be ignored.
+        let base = dir.join("base");
+        fs::create_dir_all(&base).unwrap();
+        fs::write(base.join("estimates.json"), "not json: must not be read").unwrap();
+        new
+    }
+
+    fn put_fact(root: &Path, name: &str, value: f64, unit: &str) {
+        let dir = root.join(FACTS_DIR);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(
+            dir.join(format!("{name}.json")),
+            format!("{{\"name\":\"{name}\",\"value\":{value},\"unit\":\"{unit}\"}}"),
+        )
+        .unwrap();
+    }
+
+    fn find<'a>(benches: &'a [Bench], group: &str, name: &str) -> (usize, &'a Bench) {
+        benches
+            .iter()
+            .enumerate()
+            .find(|(_, b)| b.group == group && b.name() == name)
+            .unwrap_or_else(|| panic!("{group}/{name} not loaded"))
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+    }
+
+    #[test]
+    fn reads_ids_medians_intervals_and_throughput() {
+        let root = scratch("parse");
+        put(
+            root.as_path(),
+            "wire/checksum",
+            "synack",
+            Some("1460"),
+            (100.0, 90.0, 110.0),
+            "{\"Bytes\":1460}",
+        );
+        put(
+            &root,
+            "model",
+            "stateright-plain",
+            Some("small"),
+            (2e6, 1.9e6, 2.2e6),
+            "{\"Elements\":20736}",
+        );
+        put(
+            &root,
+            "engine",
+            "pure_ack",
+            None,
+            (30.5, 30.0, 31.0),
+            "null",
+        );
+        put(
+            &root,
+            "engine",
+            "transfer",
+            Some("1MiB"),
+            (1e6, 1e6, 1e6),
+            "{\"ElementsAndBytes\":{\"elements\":719,\"bytes\":1048576}}",
+        );
+        let benches = load_benches(&root).unwrap();
+        assert_eq!(benches.len(), 4);
+
+        let (_, c) = find(&benches, "wire/checksum", "synack/1460");
+        assert_eq!(c.function.as_deref(), Some("synack"));
+        assert_eq!(c.value.as_deref(), Some("1460"));
+        assert_eq!(c.throughput, Some(Throughput::Bytes(1460)));
+        assert_eq!(
+            (c.median.point, c.median.lower, c.median.upper),
+            (100.0, 90.0, 110.0)
+        );
+        assert_eq!(c.median.confidence, 0.95);
+        assert_eq!(c.size(), Some(1460));
+        assert!(c.peer().is_none());
+
+        let (_, m) = find(&benches, "model", "stateright-plain/small");
+        assert_eq!(m.throughput, Some(Throughput::Elements(20736)));
+        assert_eq!(m.peer(), Some("stateright-plain"));
+        assert_eq!(m.size(), None);
+
+        let (_, a) = find(&benches, "engine", "pure_ack");
+        assert_eq!((a.value.clone(), a.throughput), (None, None));
+        assert_eq!(a.median.point, 30.5);
+
+        let (_, t) = find(&benches, "engine", "transfer/1MiB");
+        assert_eq!(
+            t.throughput,
+            Some(Throughput::ElementsAndBytes {
+                elements: 719,
+                bytes: 1 << 20
+            })
+        );
+        assert_eq!(t.size(), Some(1 << 20));
+        assert_eq!(throughput_text(c), "13.6 GiB/s");
+    }
+
+    #[test]
+    fn ratios_are_peer_cost_over_ours_per_unit() {
+        let root = scratch("ratio");
+        put(
+            &root,
+            "wire/checksum",
+            "synack",
+            Some("1460"),
+            (100.0, 90.0, 110.0),
+            "{\"Bytes\":1460}",
+        );
+        put(
+            &root,
+            "wire/checksum",
+            "smoltcp",
+            Some("1460"),
+            (250.0, 240.0, 260.0),
+            "{\"Bytes\":1460}",
+        );
+        // Different state counts per iteration: the ratio must be per state.
+        put(
+            &root,
+            "model",
+            "synack",
+            Some("small"),
+            (1e6, 1e6, 1e6),
+            "{\"Elements\":1000}",
+        );
+        put(
+            &root,
+            "model",
+            "stateright-plain",
+            Some("small"),
+            (5e5, 5e5, 5e5),
+            "{\"Elements\":4000}",
+        );
+        // No throughput on one side: per iteration.
+        put(
+            &root,
+            "engine",
+            "pure_ack",
+            None,
+            (20.0, 20.0, 20.0),
+            "null",
+        );
+        put(
+            &root,
+            "engine",
+            "smoltcp_pure_ack",
+            None,
+            (70.0, 70.0, 70.0),
+            "{\"Elements\":1}",
+        );
+        let benches = load_benches(&root).unwrap();
+
+        let (_, ours) = find(&benches, "wire/checksum", "synack/1460");
+        let (_, peer) = find(&benches, "wire/checksum", "smoltcp/1460");
+        let r = ratio(ours, peer);
+        assert!(close(r.point, 2.5), "{r:?}");
+        assert!(
+            close(r.lower, 240.0 / 110.0) && close(r.upper, 260.0 / 90.0),
+            "{r:?}"
+        );
+        assert_eq!(
+            (r.peer, r.per, r.separate_runs),
+            ("smoltcp", "per byte", false)
+        );
+
+        let (_, ours) = find(&benches, "model", "synack/small");
+        let (_, peer) = find(&benches, "model", "stateright-plain/small");
+        let r = ratio(ours, peer);
+        // ours: 1000 ns per state; plain: 125 ns per state.
+        assert!(close(r.point, 0.125), "{r:?}");
+        assert_eq!(r.per, "per element");
+
+        let (_, ours) = find(&benches, "engine", "pure_ack");
+        let (_, peer) = find(&benches, "engine", "smoltcp_pure_ack");
+        let r = ratio(ours, peer);
+        assert!(close(r.point, 3.5), "{r:?}");
+        assert_eq!(r.per, "per iteration");
+    }
+
+    #[test]
+    fn pairing_follows_the_documented_rules() {
+        let root = scratch("pairing");
+        let t = "null";
+        let x = (10.0, 9.0, 11.0);
+        for f in ["in_order", "smoltcp_in_order"] {
+            put(&root, "engine", f, Some("64"), x, t);
+            put(&root, "engine", f, Some("1460"), x, t);
+        }
+        put(&root, "engine", "pure_ack", None, x, t);
+        put(&root, "engine", "transfer", None, x, t);
+        put(&root, "engine", "smoltcp-transfer", None, x, t);
+        // Rule 2: the only synack benchmark at that value.
+        put(&root, "wire/parse", "parse_verify", Some("64"), x, t);
+        put(&root, "wire/parse", "smoltcp", Some("64"), x, t);
+        // Peer at a value synack did not run: unpaired.
+        put(&root, "wire/parse", "etherparse", Some("9000"), x, t);
+        // Several synack variants: `synack` pairs by rule 1, not its variants.
+        for f in [
+            "synack",
+            "synack-avx2",
+            "synack-portable",
+            "smoltcp",
+            "copy_from_slice",
+        ] {
+            put(&root, "wire/checksum", f, Some("1460"), x, t);
+        }
+        // Same names in another group never pair across groups.
+        put(&root, "table", "smoltcp_in_order", Some("64"), x, t);
+        let benches = load_benches(&root).unwrap();
+        let pairs = pair(&benches);
+        let peers_of = |group: &str, name: &str| -> Vec<String> {
+            let (i, _) = find(&benches, group, name);
+            let mut v: Vec<String> = pairs
+                .get(&i)
+                .map(|ps| {
+                    ps.iter()
+                        .map(|&p| format!("{}/{}", benches[p].group, benches[p].name()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            peers_of("engine", "in_order/64"),
+            ["engine/smoltcp_in_order/64"]
+        );
+        assert_eq!(
+            peers_of("engine", "in_order/1460"),
+            ["engine/smoltcp_in_order/1460"]
+        );
+        assert_eq!(peers_of("engine", "transfer"), ["engine/smoltcp-transfer"]);
+        assert!(peers_of("engine", "pure_ack").is_empty());
+        assert_eq!(
+            peers_of("wire/parse", "parse_verify/64"),
+            ["wire/parse/smoltcp/64"]
+        );
+        assert_eq!(
+            peers_of("wire/checksum", "synack/1460"),
+            [
+                "wire/checksum/copy_from_slice/1460",
+                "wire/checksum/smoltcp/1460"
+            ]
+        );
+        assert!(peers_of("wire/checksum", "synack-avx2/1460").is_empty());
+        assert!(peers_of("wire/checksum", "synack-portable/1460").is_empty());
+        // Peers are never "ours": nothing maps from a peer.
+        for (i, b) in benches.iter().enumerate() {
+            if b.peer().is_some() {
+                assert!(!pairs.contains_key(&i), "{} has peers", b.name());
+            }
+        }
+        assert_eq!(pairs.len(), 5);
+    }
+
+    fn outcome<'a>(results: &'a [TargetResult], target: &str) -> &'a Outcome {
+        &results
+            .iter()
+            .find(|t| t.target == target)
+            .unwrap_or_else(|| panic!("no target {target}"))
+            .outcome
+    }
+
+    #[test]
+    fn targets_are_met_missed_by_how_much_or_not_run() {
+        let root = scratch("targets");
+        let e = |ns: f64| (ns, ns * 0.95, ns * 1.05);
+        let none = "null";
+        // 64 B: smoltcp 250 ns against our 100 ns: 2.5×, met.
+        put(&root, "engine", "in_order", Some("64"), e(100.0), none);
+        put(
+            &root,
+            "engine",
+            "smoltcp_in_order",
+            Some("64"),
+            e(250.0),
+            none,
+        );
+        // 1460 B: 1.2×, short of 1.5× by 1.25×: we need 20% less time.
+        put(&root, "engine", "in_order", Some("1460"), e(500.0), none);
+        put(
+            &root,
+            "engine",
+            "smoltcp_in_order",
+            Some("1460"),
+            e(600.0),
+            none,
+        );
+        // Transfer exactly at 2× throughput: met (the bound is inclusive).
+        let mib = "{\"Bytes\":1048576}";
+        put(&root, "engine", "transfer", Some("1MiB"), e(1e6), mib);
+        put(
+            &root,
+            "engine",
+            "smoltcp_transfer",
+            Some("1MiB"),
+            e(2e6),
+            mib,
+        );
+        // Checksum: slower than smoltcp at 64 KiB (0.9×), faster at 1460.
+        let b = |n: u64| format!("{{\"Bytes\":{n}}}");
+        put(
+            &root,
+            "wire/checksum",
+            "synack",
+            Some("1460"),
+            e(40.0),
+            &b(1460),
+        );
+        put(
+            &root,
+            "wire/checksum",
+            "smoltcp",
+            Some("1460"),
+            e(80.0),
+            &b(1460),
+        );
+        put(
+            &root,
+            "wire/checksum",
+            "copy_from_slice",
+            Some("1460"),
+            e(44.0),
+            &b(1460),
+        );
+        put(
+            &root,
+            "wire/checksum",
+            "synack",
+            Some("65536"),
+            e(2000.0),
+            &b(65536),
+        );
+        put(
+            &root,
+            "wire/checksum",
+            "smoltcp",
+            Some("65536"),
+            e(1800.0),
+            &b(65536),
+        );
+        // Lookup: 10 to 25 ns is a 2.5× spread: missed by 1.25×.
+        for (n, ns) in [
+            ("1", 10.0),
+            ("1000", 12.0),
+            ("100000", 15.0),
+            ("1000000", 25.0),
+        ] {
+            put(&root, "table", "lookup", Some(n), e(ns), none);
+        }
+        put_fact(&root, TIME_WAIT_FACT, 48.0, "B");
+        put(
+            &root,
+            "model",
+            "synack",
+            Some("small"),
+            e(1e6),
+            "{\"Elements\":1000}",
+        );
+        put(
+            &root,
+            "model",
+            "stateright-plain",
+            Some("small"),
+            e(5e5),
+            "{\"Elements\":4000}",
+        );
+
+        let benches = load_benches(&root).unwrap();
+        let facts = load_facts(&root).unwrap();
+        assert_eq!(
+            facts[TIME_WAIT_FACT],
+            Fact {
+                value: 48.0,
+                unit: "B".into()
+            }
+        );
+        let results = evaluate_targets(&benches, &facts);
+        assert_eq!(results.len(), 9);
+
+        let o = outcome(&results, "in-order data segment in ESTABLISHED, 64 B");
+        assert!(
+            matches!(o, Outcome::Met(t) if t.starts_with("2.50×")),
+            "{o:?}"
+        );
+        let o = outcome(&results, "in-order data segment in ESTABLISHED, 1460 B");
+        assert!(
+            matches!(o, Outcome::Missed(t) if t.starts_with("1.20×")
+                && t.contains("short of 1.50× by 1.25×") && t.contains("20% less time")),
+            "{o:?}"
+        );
+        let o = outcome(&results, "1 MiB in-memory transfer");
+        assert!(
+            matches!(o, Outcome::Met(t) if t.starts_with("2.00×")),
+            "{o:?}"
+        );
+        let o = outcome(&results, "checksum vs smoltcp");
+        assert!(
+            matches!(o, Outcome::Missed(t) if t.starts_with("synack/65536: 0.90×")),
+            "{o:?}"
+        );
+        let o = outcome(&results, "checksum vs copy_from_slice, 1460 B");
+        assert!(
+            matches!(o, Outcome::Met(t) if t.starts_with("1.10×")),
+            "{o:?}"
+        );
+        let o = outcome(&results, "checksum vs copy_from_slice, 64 KiB");
+        assert!(
+            matches!(o, Outcome::NotRun(t) if t.contains("no copy_from_slice peer")),
+            "{o:?}"
+        );
+        let o = outcome(&results, "table lookup, 1 to 1 000 000 connections");
+        assert!(
+            matches!(o, Outcome::Missed(t) if t.contains("spread 2.50×")
+                && t.contains("over 2× by 1.25×") && t.contains("at 1000000 needs 20% less time")),
+            "{o:?}"
+        );
+        let o = outcome(&results, "TIME-WAIT entry size");
+        assert_eq!(o, &Outcome::Met("48.0 B per entry".into()));
+        let o = outcome(&results, "model checker states per second");
+        assert!(
+            matches!(o, Outcome::Met(t) if t.starts_with("1.00 M states/s")
+                && t.contains("plain model is 8.00× faster per state")),
+            "{o:?}"
+        );
+    }
+
+    #[test]
+    fn edges_of_the_targets() {
+        let root = scratch("target-edges");
+        let e = |ns: f64| (ns, ns, ns);
+        // Lookup at three sizes only: not run, naming the missing size.
+        for (n, ns) in [("1", 10.0), ("1000", 10.0), ("1000000", 19.0)] {
+            put(&root, "table", "lookup", Some(n), e(ns), "null");
+        }
+        put_fact(&root, TIME_WAIT_FACT, 120.0, "B");
+        let benches = load_benches(&root).unwrap();
+        let facts = load_facts(&root).unwrap();
+        let results = evaluate_targets(&benches, &facts);
+        let o = outcome(&results, "table lookup, 1 to 1 000 000 connections");
+        assert!(
+            matches!(o, Outcome::NotRun(t) if t.ends_with("at 100000")),
+            "{o:?}"
+        );
+        let o = outcome(&results, "TIME-WAIT entry size");
+        assert_eq!(
+            o,
+            &Outcome::Missed("120.0 B per entry: 20.0 B (20%) over".into())
+        );
+        for t in &results {
+            if !t.target.starts_with("table") && !t.target.starts_with("TIME") {
+                assert!(matches!(t.outcome, Outcome::NotRun(_)), "{t:?}");
+            }
+        }
+
+        // Flat within 2× is met; a unit other than bytes is not trusted.
+        put(&root, "table", "lookup", Some("100000"), e(12.0), "null");
+        put_fact(&root, TIME_WAIT_FACT, 100.0, "KiB");
+        let benches = load_benches(&root).unwrap();
+        let facts = load_facts(&root).unwrap();
+        let results = evaluate_targets(&benches, &facts);
+        let o = outcome(&results, "table lookup, 1 to 1 000 000 connections");
+        assert!(
+            matches!(o, Outcome::Met(t) if t.ends_with("spread 1.90×")),
+            "{o:?}"
+        );
+        let o = outcome(&results, "TIME-WAIT entry size");
+        assert!(matches!(o, Outcome::NotRun(_)), "{o:?}");
+    }
+
+    #[test]
+    fn results_from_different_runs_are_flagged_and_not_judged() {
+        let root = scratch("separate-runs");
+        put(
+            &root,
+            "engine",
+            "in_order",
+            Some("64"),
+            (100.0, 100.0, 100.0),
+            "null",
+        );
+        let old = put(
+            &root,
+            "engine",
+            "smoltcp_in_order",
+            Some("64"),
+            (900.0, 900.0, 900.0),
+            "null",
+        );
+        let two_hours_ago = SystemTime::now() - Duration::from_secs(2 * 3600);
+        fs::File::options()
+            .write(true)
+            .open(old.join("estimates.json"))
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+        let benches = load_benches(&root).unwrap();
+        let (_, ours) = find(&benches, "engine", "in_order/64");
+        let (_, peer) = find(&benches, "engine", "smoltcp_in_order/64");
+        assert!(ratio(ours, peer).separate_runs);
+        let results = evaluate_targets(&benches, &BTreeMap::new());
+        let o = outcome(&results, "in-order data segment in ESTABLISHED, 64 B");
+        assert!(
+            matches!(o, Outcome::NotRun(t) if t.contains("not from one run")),
+            "{o:?}"
+        );
+    }
+
+    #[test]
+    fn bad_files_are_errors_naming_the_file() {
+        let root = scratch("bad-files");
+        let new = put(
+            &root,
+            "engine",
+            "in_order",
+            Some("64"),
+            (1.0, 1.0, 1.0),
+            "null",
+        );
+        let est = new.join("estimates.json");
+
+        fs::write(&est, "{\"median\": ").unwrap();
+        let e = load_benches(&root).unwrap_err();
+        assert!(matches!(e, ReportError::Malformed { .. }), "{e}");
+        assert_eq!(e.path(), est);
+        assert!(e
+            .to_string()
+            .starts_with(&format!("{}: malformed", est.display())));
+        assert!(!e.to_string().contains('\n'));
+
+        fs::write(&est, "{\"mean\": {}}").unwrap();
+        let e = load_benches(&root).unwrap_err();
+        assert!(e.to_string().ends_with("no \"median\" estimate"), "{e}");
+        assert_eq!(e.path(), est);
+
+        fs::write(
+            &est,
+            "{\"median\":{\"confidence_interval\":{\"confidence_level\":0.95,\"lower_bound\":1,\
+             \"upper_bound\":2},\"point_estimate\":\"fast\"}}",
+        )
+        .unwrap();
+        let e = load_benches(&root).unwrap_err();
+        assert!(e.to_string().contains("median.point_estimate"), "{e}");
+
+        fs::remove_file(&est).unwrap();
+        let e = load_benches(&root).unwrap_err();
+        assert!(matches!(&e, ReportError::Missing(p) if p == &est), "{e}");
+        assert_eq!(e.to_string(), format!("{}: missing", est.display()));
+
+        let meta = new.join("benchmark.json");
+        put(
+            &root,
+            "engine",
+            "in_order",
+            Some("64"),
+            (1.0, 1.0, 1.0),
+            "null",
+        );
+        fs::write(&meta, "{\"group_id\": 7}").unwrap();
+        let e = load_benches(&root).unwrap_err();
+        assert_eq!(e.path(), meta);
+        fs::write(
+            &meta,
+            "{\"group_id\":\"engine\",\"throughput\":{\"Furlongs\":3}}",
+        )
+        .unwrap();
+        let e = load_benches(&root).unwrap_err();
+        assert!(e.to_string().contains("unknown throughput kind"), "{e}");
+
+        let absent = root.join("no-such-dir");
+        let e = generate(&absent, &root.join("REPORT.md")).unwrap_err();
+        assert!(matches!(&e, ReportError::Missing(p) if p == &absent), "{e}");
+
+        put_fact(&root, "table.broken", 1.0, "B");
+        fs::write(
+            root.join(FACTS_DIR).join("table.broken.json"),
+            "{\"name\":\"x\"}",
+        )
+        .unwrap();
+        let e = load_facts(&root).unwrap_err();
+        assert!(e.to_string().ends_with("value is not a number"), "{e}");
+
+        // The command turns any of these into exit status 2.
+        let code = run(Args {
+            criterion_dir: root.clone(),
+            out: root.join("out").join("REPORT.md"),
+        });
+        assert_eq!(code, ExitCode::from(2));
+        assert!(!root.join("out").join("REPORT.md").exists());
+    }
+
+    #[test]
+    fn writes_the_report_with_not_run_groups_and_linked_plots() {
+        let root = scratch("generate");
+        let crit = root.join("criterion");
+        for (n, ours, peer) in [("0", 30.0, 40.0), ("64", 35.0, 50.0), ("1460", 60.0, 55.0)] {
+            let tp = format!("{{\"Bytes\":{}}}", 40 + n.parse::<u64>().unwrap());
+            put(
+                &crit,
+                "wire/parse",
+                "synack",
+                Some(n),
+                (ours, ours, ours),
+                &tp,
+            );
+            put(
+                &crit,
+                "wire/parse",
+                "smoltcp",
+                Some(n),
+                (peer, peer, peer),
+                &tp,
+            );
+        }
+        for (n, ns) in [
+            ("1", 10.0),
+            ("1000", 11.0),
+            ("100000", 14.0),
+            ("1000000", 19.0),
+        ] {
+            put(&crit, "table", "lookup", Some(n), (ns, ns, ns), "null");
+        }
+        let out = root.join("out").join("REPORT.md");
+        let written = generate(&crit, &out).unwrap();
+        let parse_svg = root.join("out").join("REPORT-wire-parse.svg");
+        let table_svg = root.join("out").join("REPORT-table.svg");
+        assert_eq!(
+            written,
+            vec![out.clone(), table_svg.clone(), parse_svg.clone()]
+        );
+        for svg in [&parse_svg, &table_svg] {
+            let text = fs::read_to_string(svg).unwrap();
+            assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
+        }
+        let report = fs::read_to_string(&out).unwrap();
+        assert!(report.contains("![wire/parse: cost against size](REPORT-wire-parse.svg)"));
+        assert!(report.contains("![table: cost against size](REPORT-table.svg)"));
+        for group in ["wire/checksum", "wire/emit", "engine", "model"] {
+            assert!(
+                report.contains(&format!("## `{group}`\n\nnot run: no results")),
+                "{group} not marked not run"
+            );
+        }
+        assert!(report.contains(
+            "| synack/64 | 35.0 ns | 35.0 ns – 35.0 ns | 2.77 GiB/s | 1.43× (1.43×–1.43×) |"
+        ));
+        assert!(report.contains("| smoltcp/64 (peer) | 50.0 ns |"));
+        assert!(report
+            .contains("| table lookup, 1 to 1 000 000 connections | slowest ≤ 2× fastest | met |"));
+        assert!(report.contains("| TIME-WAIT entry size | ≤ 100 B | not run |"));
+        assert!(report.contains("## Machine\n\n- CPU: "));
+    }
+
+    #[test]
+    fn cpuinfo_gives_model_and_cores() {
+        let text = "processor\t: 0\nmodel name\t: Example CPU 9000\nphysical id\t: 0\ncore id\t\t: 0\n\n\
+                    processor\t: 1\nmodel name\t: Example CPU 9000\nphysical id\t: 0\ncore id\t\t: 0\n\n\
+                    processor\t: 2\nmodel name\t: Example CPU 9000\nphysical id\t: 0\ncore id\t\t: 1\n";
+        let m = Machine::from_cpuinfo(text);
+        assert_eq!(m.cpu, "Example CPU 9000");
+        assert_eq!((m.logical_cpus, m.physical_cores), (Some(3), Some(2)));
+        let m = Machine::from_cpuinfo("");
+        assert!(m.cpu.starts_with("unknown"));
+        assert_eq!((m.logical_cpus, m.physical_cores), (None, None));
+    }
+
+    #[test]
+    fn sizes_and_formats() {
+        assert_eq!(parse_size("9000"), Some(9000));
+        assert_eq!(parse_size("64B"), Some(64));
+        assert_eq!(parse_size("64 KiB"), Some(65536));
+        assert_eq!(parse_size("1MiB"), Some(1 << 20));
+        assert_eq!(parse_size("1M"), Some(1_000_000));
+        assert_eq!(parse_size("small"), None);
+        assert_eq!(parse_size("64x"), None);
+        assert_eq!(parse_size("99999999999999999999"), None);
+        assert_eq!(duration(12.345), "12.3 ns");
+        assert_eq!(duration(1234.0), "1.23 µs");
+        assert_eq!(duration(10_600_000.0), "10.6 ms");
+        assert_eq!(times(2.0), "2.00×");
+        assert_eq!(slug("wire/parse"), "wire-parse");
+    }
 }
