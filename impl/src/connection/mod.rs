@@ -11,6 +11,8 @@
 //! timeouts (§3.10.8, §3.8.3, §3.8.4).
 
 mod arrives;
+#[doc(hidden)]
+pub mod fuzzing;
 mod output;
 mod state;
 mod timers;
