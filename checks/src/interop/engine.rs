@@ -18,6 +18,8 @@ pub enum EngineNote {
     Event(Event),
     /// A packet from the TUN link that the adapter could not hand over.
     Unparsable(String),
+    /// A timer that was still due right after `on_timeout` fired it.
+    StuckTimer(String),
 }
 
 pub struct EngineHost {
@@ -25,6 +27,7 @@ pub struct EngineHost {
     pub notes: Vec<(Instant, EngineNote)>,
     /// Packets handed to the connection so far.
     pub packets_in: u64,
+    stuck_at: Option<Instant>,
     last_state: State,
     segment: Vec<u8>,
 }
@@ -36,6 +39,7 @@ impl EngineHost {
             conn,
             notes: vec![(now, EngineNote::State(last_state))],
             packets_in: 0,
+            stuck_at: None,
             last_state,
             segment: vec![0; 65_536],
         }
@@ -70,6 +74,17 @@ impl EngineHost {
             .iter()
             .filter_map(|(_, n)| match n {
                 EngineNote::Event(e) => Some(*e),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Timers that stayed due after firing (an engine fault).
+    pub fn stuck_timers(&self) -> Vec<String> {
+        self.notes
+            .iter()
+            .filter_map(|(_, n)| match n {
+                EngineNote::StuckTimer(e) => Some(e.clone()),
                 _ => None,
             })
             .collect()
@@ -152,5 +167,17 @@ impl Endpoint for EngineHost {
     fn on_timeout(&mut self, now: Instant) {
         self.conn.on_timeout(now);
         self.observe(now);
+        // A deadline still in the past after on_timeout means the pump would
+        // call again at once: note it (once per deadline) so a test can say so.
+        if let Some(t) = self.conn.poll_timeout() {
+            if t <= now && self.stuck_at != Some(t) {
+                self.stuck_at = Some(t);
+                let timers = self.conn.status().timers;
+                self.notes.push((
+                    now,
+                    EngineNote::StuckTimer(format!("{t:?} still due at {now:?}: {timers:?}")),
+                ));
+            }
+        }
     }
 }

@@ -309,10 +309,15 @@ impl Session {
     /// Notes the state of both sides, for a failure report.
     pub fn describe(&self) -> String {
         format!(
-            "engine {:?} (states {:?}, events {:?}); kernel {:?}\n{}",
+            "engine {:?} (states {:?}, events other than Readable/Writable {:?}); kernel {:?}\n{}",
             self.engine.state(),
             self.engine.states(),
-            self.engine.events(),
+            {
+                // Readable/Writable come by the thousand in a transfer: keep the rest.
+                let mut ev = self.engine.events();
+                ev.retain(|e| !matches!(e, Event::Readable | Event::Writable));
+                ev
+            },
             self.kernel_states
                 .iter()
                 .map(|(_, s)| *s)
@@ -335,6 +340,14 @@ impl Session {
         self.pump
             .finish_capture()
             .map_err(Failure::io("finishing the pcap"))?;
+        let stuck = self.engine.stuck_timers();
+        Failure::ensure(stuck.is_empty(), || {
+            format!(
+                "engine timers stayed due after on_timeout ({} times), first: {}",
+                stuck.len(),
+                stuck.first().cloned().unwrap_or_default()
+            )
+        })?;
         let unparsable = self.engine.unparsable();
         Failure::ensure(unparsable.is_empty(), || {
             format!("packets the engine adapter could not use: {unparsable:?}")
