@@ -32,7 +32,7 @@ fn input(seed: u64) -> Vec<u8> {
     // segments), some anything.
     while v.len() < len {
         let x = r.next();
-        let b = if x % 4 == 0 {
+        let b = if x.is_multiple_of(4) {
             (x >> 8) as u8
         } else {
             ((x >> 8) % 24) as u8

@@ -239,7 +239,8 @@ fn rst_in_active_syn_received_refuses() {
 /// Every synchronized state but TIME-WAIT closes on a RST at RCV.NXT.
 #[test]
 fn rst_closes_each_synchronized_state() {
-    let builders: [(State, fn(&Config) -> Connection, u32); 5] = [
+    type Build = fn(&Config) -> Connection;
+    let builders: [(State, Build, u32); 5] = [
         (State::FinWait1, fin_wait_1, DATA_SEQ),
         (State::FinWait2, fin_wait_2, DATA_SEQ),
         (State::CloseWait, close_wait, DATA_SEQ + 1),
