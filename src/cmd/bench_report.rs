@@ -27,9 +27,9 @@
 //! 2. failing that, the peer has no partner by rule 1 and ours is the only
 //!    benchmark of ours in that group with that value.
 //!
-//! The ratio is the peer's cost divided by ours, per unit of throughput when
-//! both declare the same kind (per byte, per element, per state) and per
-//! iteration otherwise: above 1 means synack is faster. Its range is the
+//! The ratio is the peer's cost divided by ours, per byte when both declare
+//! bytes, else per element (segment, state) when both declare elements, else
+//! per iteration: above 1 means synack is faster. Its range is the
 //! widest ratio the two medians' confidence intervals allow. Two benchmarks
 //! whose results were written more than [`SAME_RUN_WINDOW`] apart are flagged:
 //! their ratio does not come from one run.
@@ -207,14 +207,17 @@ enum Unit {
 }
 
 impl Throughput {
-    /// The primary unit and how many of it one iteration processes.
-    fn primary(self) -> (Unit, f64) {
-        match self {
-            Throughput::Bytes(n) | Throughput::BytesDecimal(n) => (Unit::Bytes, n as f64),
-            Throughput::Bits(n) => (Unit::Bytes, n as f64 / 8.0),
-            Throughput::Elements(n) | Throughput::ElementsAndBytes { elements: n, .. } => {
-                (Unit::Elements, n as f64)
+    /// How many of `unit` one iteration processes, if it declares that unit.
+    fn amount(self, unit: Unit) -> Option<f64> {
+        match (self, unit) {
+            (Throughput::Bytes(n) | Throughput::BytesDecimal(n), Unit::Bytes) => Some(n as f64),
+            (Throughput::Bits(n), Unit::Bytes) => Some(n as f64 / 8.0),
+            (Throughput::ElementsAndBytes { bytes, .. }, Unit::Bytes) => Some(bytes as f64),
+            (Throughput::Elements(n), Unit::Elements) => Some(n as f64),
+            (Throughput::ElementsAndBytes { elements, .. }, Unit::Elements) => {
+                Some(elements as f64)
             }
+            _ => None,
         }
     }
 
@@ -329,8 +332,8 @@ impl Bench {
 
     /// Nanoseconds per iteration, or per unit of `unit` if declared.
     fn cost_per(&self, unit: Option<Unit>, e: f64) -> f64 {
-        match (unit, self.throughput.map(Throughput::primary)) {
-            (Some(u), Some((mine, n))) if u == mine && n > 0.0 => e / n,
+        match unit.and_then(|u| self.throughput?.amount(u)) {
+            Some(n) if n > 0.0 => e / n,
             _ => e,
         }
     }
@@ -501,10 +504,17 @@ pub struct Ratio {
 
 /// The ratio of `ours` to `peer`, per unit when both have the same one.
 pub fn ratio(ours: &Bench, peer: &Bench) -> Ratio {
-    let unit = match (ours.throughput, peer.throughput) {
-        (Some(a), Some(b)) if a.primary().0 == b.primary().0 => Some(a.primary().0),
-        _ => None,
-    };
+    // Bytes first: a transfer declaring segments and bytes is judged on
+    // bytes, since the two stacks may cut the same bytes into different
+    // numbers of segments.
+    let unit = [Unit::Bytes, Unit::Elements].into_iter().find(|&u| {
+        let has = |b: &Bench| {
+            b.throughput
+                .and_then(|t| t.amount(u))
+                .is_some_and(|n| n > 0.0)
+        };
+        has(ours) && has(peer)
+    });
     let per = match unit {
         Some(Unit::Bytes) => "per byte",
         Some(Unit::Elements) => "per element",
@@ -807,9 +817,9 @@ fn model_target(benches: &[Bench], pairs: &BTreeMap<usize, Vec<usize>>) -> Outco
     let Some((oi, ours)) = find_ours(benches, "model", "", None) else {
         return Outcome::NotRun("no `model` benchmark of synack's model".into());
     };
-    let rate = |b: &Bench| match b.throughput.map(Throughput::primary) {
-        Some((Unit::Elements, n)) => Some(n / (b.median.point * 1e-9)),
-        _ => None,
+    let rate = |b: &Bench| {
+        let n = b.throughput?.amount(Unit::Elements)?;
+        Some(n / (b.median.point * 1e-9))
     };
     let Some(our_rate) = rate(ours) else {
         return Outcome::NotRun(format!(
@@ -1209,8 +1219,8 @@ fn render(
     let _ = writeln!(
         s,
         "- A benchmark is a **peer** when its function id names {}. A ratio column \
-         `vs P` gives P's cost divided by synack's, per byte or element when both \
-         declare the same throughput unit and per iteration otherwise: **above 1× \
+         `vs P` gives P's cost divided by synack's, per byte when both declare bytes, \
+         else per element when both declare elements, else per iteration: **above 1× \
          synack is faster**. The range in brackets is the widest ratio the two \
          confidence intervals allow.",
         PEERS.map(|p| format!("`{p}`")).join(", ")
@@ -1590,6 +1600,34 @@ mod tests {
         let r = ratio(ours, peer);
         assert!(close(r.point, 3.5), "{r:?}");
         assert_eq!(r.per, "per iteration");
+
+        // Segments and bytes on both sides, different segment counts: the
+        // ratio is per byte, not per segment.
+        let root = scratch("ratio-bytes-first");
+        let tp = |segments: u64| {
+            format!("{{\"ElementsAndBytes\":{{\"elements\":{segments},\"bytes\":1048576}}}}")
+        };
+        put(
+            &root,
+            "engine",
+            "transfer",
+            Some("1MiB"),
+            (1e6, 1e6, 1e6),
+            &tp(719),
+        );
+        put(
+            &root,
+            "engine",
+            "smoltcp_transfer",
+            Some("1MiB"),
+            (3e6, 3e6, 3e6),
+            &tp(1000),
+        );
+        let benches = load_benches(&root).unwrap();
+        let r = ratio(&benches[1], &benches[0]);
+        assert_eq!(benches[1].name(), "transfer/1MiB");
+        assert!(close(r.point, 3.0), "{r:?}");
+        assert_eq!(r.per, "per byte");
     }
 
     #[test]
