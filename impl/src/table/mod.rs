@@ -72,6 +72,15 @@ pub enum Dispatch {
     Unmatched,
 }
 
+/// What a 4-tuple leads to (see [`Stack::lookup`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    Connection(ConnId),
+    TimeWait(TimeWaitEntry),
+    Listener(ListenerId),
+    Nothing,
+}
+
 /// Counters of the table itself (each connection has its own, too).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StackStats {
@@ -225,6 +234,32 @@ impl Stack {
     /// Heap bytes of the TIME-WAIT tables (from capacities and sizes).
     pub fn time_wait_memory_bytes(&self) -> usize {
         self.tw4.memory_bytes() + self.tw6.memory_bytes()
+    }
+
+    /// Where a segment for `tuple` (local and remote as seen from here)
+    /// would go: the demultiplexing step of [`Stack::on_packet`] on its own.
+    #[inline]
+    pub fn lookup(&self, tuple: &FourTuple) -> Lookup {
+        let Some(key) = Key::from_tuple(tuple) else {
+            return Lookup::Nothing;
+        };
+        let found = match &key {
+            Key::V4(k) => self.v4.get(k),
+            Key::V6(k) => self.v6.get(k),
+        };
+        if let Some(&index) = found {
+            return Lookup::Connection(ConnId {
+                index,
+                generation: self.slots[index as usize].generation,
+            });
+        }
+        if let Some(e) = self.time_wait_get(&key) {
+            return Lookup::TimeWait(e);
+        }
+        match self.find_listener(&tuple.local) {
+            Some(l) => Lookup::Listener(ListenerId(l)),
+            None => Lookup::Nothing,
+        }
     }
 
     // ----- user calls -----------------------------------------------------
@@ -452,15 +487,13 @@ impl Stack {
     pub fn on_packet(&mut self, now: Instant, packet: &[u8]) -> Result<Dispatch, PacketError> {
         self.last_now = now;
         self.stats.packets_in += 1;
-        let parsed = IpPacket::parse(packet)
-            .and_then(|ip| ip.tcp_bytes())
-            .and_then(|(pseudo, bytes)| Segment::parse(bytes, &pseudo).map(|seg| (pseudo, seg)));
-        let (pseudo, seg) = match parsed {
+        let (pseudo, bytes) = match IpPacket::parse(packet).and_then(|ip| ip.tcp_bytes()) {
             Ok(p) => p,
-            Err(e) => {
-                self.stats.malformed += 1;
-                return Err(PacketError::Malformed(e));
-            }
+            Err(e) => return Err(self.malformed(e)),
+        };
+        let seg = match Segment::parse(bytes, &pseudo) {
+            Ok(s) => s,
+            Err(e) => return Err(self.malformed(e)),
         };
         let key = match pseudo {
             PseudoHeader::V4 { src, dst } => Key::V4(V4Key {
@@ -503,6 +536,12 @@ impl Stack {
         self.stats.unmatched += 1;
         self.reset_for(&pseudo, &seg);
         Ok(Dispatch::Unmatched)
+    }
+
+    #[cold]
+    fn malformed(&mut self, e: WireError) -> PacketError {
+        self.stats.malformed += 1;
+        PacketError::Malformed(e)
     }
 
     fn find_listener(&self, local: &SocketAddr) -> Option<u32> {
@@ -743,7 +782,9 @@ impl Stack {
 
     /// The earliest deadline of any connection or TIME-WAIT entry. May be
     /// early (a timer that was since cancelled): `on_timeout` then does
-    /// nothing, which is harmless.
+    /// nothing, which is harmless. Connections touched since the last
+    /// [`Stack::poll_transmit`] that returned `None` are not counted yet:
+    /// drain `poll_transmit` after every input, then ask for the deadline.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let now = self.last_now;
         [
@@ -953,10 +994,13 @@ impl Stack {
 
     /// After anything touched a connection: it may have output, its timers
     /// may have moved, and a listener's child may now be established.
+    /// Timers are rescheduled when `poll_transmit` visits the connection
+    /// (it is marked dirty here), which keeps `poll_timeout` of the
+    /// connection off the per-segment path: one call per visit, not one per
+    /// input and one per output.
     #[inline]
     fn after_activity(&mut self, index: u32) {
         self.mark_dirty(index);
-        self.reschedule(index);
         let slot = &mut self.slots[index as usize];
         if let (Some(l), false, Body::Live(c)) = (slot.listener, slot.queued, &slot.body) {
             if c.state().is_synchronized() {
