@@ -374,3 +374,29 @@ fn receive_window_right_edge_never_moves_left() {
         right = now_right;
     }
 }
+
+/// MUST-30/31/62: urgent data is sent with URG and a pointer to the byte
+/// after it; the receiving engine signals it (MUST-32) and counts it (MUST-33).
+#[test]
+fn urgent_data_end_to_end() {
+    let (mut cli, mut srv) = established(&plain(ISS), &plain(PEER_ISS));
+    cli.send(b"norm").unwrap();
+    cli.send_urgent(b"URG!").unwrap();
+    let segs = drain(&mut cli, t(1));
+    assert_eq!(segs.len(), 1);
+    let h = &segs[0].1.header;
+    assert!(h.flags.urg());
+    assert_eq!(h.urgent, 8, "points just past the last urgent byte");
+    deliver(&mut srv, a(), &segs[0].1, t(1));
+    assert_eq!(srv.status().urgent_pending, 8);
+    assert!(events(&mut srv).contains(&synack_tcp::Event::Urgent));
+    drain(&mut srv, t(1))
+        .into_iter()
+        .for_each(|(_, s)| deliver(&mut cli, b(), &s, t(2)));
+    cli.send(b"after").unwrap();
+    let later = one(&mut cli, t(2));
+    assert!(
+        !later.header.flags.urg(),
+        "urgent data acknowledged: no more URG"
+    );
+}

@@ -596,6 +596,9 @@ impl Connection {
             acked = 1;
         }
         self.snd_una = ack;
+        if self.snd_up.is_some_and(|up| up <= ack) {
+            self.snd_up = None;
+        }
         self.rtt.on_ack(ack, now);
         let flight = self.snd_nxt.distance_from(self.snd_una);
         if self.cc.on_new_ack(ack, acked, flight) == AckAction::RetransmitFirstUnacked {

@@ -263,6 +263,10 @@ pub struct Connection {
     snd_wl1: SeqNum,
     snd_wl2: SeqNum,
     max_snd_wnd: u32,
+    /// SND.UP: the sequence number after the last urgent byte queued (MUST-62).
+    snd_up: Option<SeqNum>,
+    /// When a segment was last sent (RFC 5681 §4.1 restart after idle).
+    last_send: Instant,
     /// Next sequence number to put on the wire: SND.NXT normally, back at
     /// SND.UNA after a retransmission timeout (go-back-N).
     send_ptr: SeqNum,
@@ -362,6 +366,8 @@ impl Connection {
             snd_wl1: SeqNum(0),
             snd_wl2: SeqNum(0),
             max_snd_wnd: 0,
+            snd_up: None,
+            last_send: now,
             send_ptr: SeqNum(0),
             buf_seq: SeqNum(0),
             syn_acked: false,

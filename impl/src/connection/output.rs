@@ -291,6 +291,15 @@ impl Connection {
             options.sack = blocks;
         }
         let window = self.advertise_window();
+        let mut urgent = 0;
+        if let Some(up) = self.snd_up {
+            if up > seq {
+                // §3.8.5: the pointer is an offset from SEG.SEQ to the byte
+                // after the urgent data; clamp what 16 bits cannot say.
+                flags |= Flags::URG;
+                urgent = up.distance_from(seq).min(u32::from(u16::MAX)) as u16;
+            }
+        }
         let mut hdr = TcpHeader {
             src_port: self.local.port(),
             dst_port: remote.port(),
@@ -298,6 +307,7 @@ impl Connection {
             ack: self.rcv_nxt,
             flags,
             window,
+            urgent,
             options,
             ..TcpHeader::default()
         };
@@ -336,6 +346,11 @@ impl Connection {
         if occupied > 0 {
             let end = seq + occupied;
             let was_idle = self.snd_una == self.snd_nxt;
+            if was_idle && now.saturating_duration_since(self.last_send) > self.rtt.rto() {
+                // RFC 5681 §4.1: after an idle period, restart from a small window.
+                self.cc.restart_after_idle();
+            }
+            self.last_send = now;
             if seq < self.snd_nxt {
                 self.stats.retransmissions += 1;
                 self.rtt.on_retransmit();

@@ -102,6 +102,20 @@ impl Connection {
         }
     }
 
+    /// SEND with the URGENT flag (§3.10.2, MUST-30/31): queue `data` and mark
+    /// everything up to its last byte as urgent; SND.UP points just past it
+    /// (MUST-62). Only where SEND is allowed, and only if all of it fits.
+    pub fn send_urgent(&mut self, data: &[u8]) -> Result<usize, Error> {
+        if data.len() > self.send_buf.free() {
+            return Err(Error::InsufficientResources);
+        }
+        let n = self.send(data)?;
+        if n > 0 {
+            self.snd_up = Some(self.buf_seq + self.send_buf.len() as u32);
+        }
+        Ok(n)
+    }
+
     /// RECEIVE (§3.10.3): copy readable bytes into `buf`. `Ok(0)` means
     /// nothing is there yet; once the peer's FIN has been read past,
     /// `Err(ConnectionClosing)` is the end of the stream. Data already
