@@ -118,9 +118,21 @@ LAST_ACK = CLOSE_WAIT + """\
 +0 > F. 1:1(0) ack 1002
 """
 
+SYN_RCVD_ACTIVE = """\
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0 > S 0:0(0) win 10000 <mss 1000>
++0.01 < S 1000:1000(0) win 8000 <mss 1000>
++0 > S. 0:0(0) ack 1001 win 10000 <mss 1000>
+"""
+
 # name: (setup, RCV.NXT, SND.UNA, SND.NXT, how it was reached)
 SYNC_STATES = {
     "syn-received": (SYN_RCVD, 1001, 0, 1, "passive OPEN, SYN received, SYN,ACK sent (§3.10.7.2)"),
+    "syn-received-active": (SYN_RCVD_ACTIVE, 1001, 0, 1,
+                            "active OPEN, then the peer's SYN without ACK: simultaneous open "
+                            "(§3.10.7.3 fourth; MUST-10, MUST-11 keep it apart from a passive one)"),
     "established": (ESTAB, 1001, 1, 1, "three-way handshake completed (§3.10.7.4 fifth)"),
     "fin-wait-1": (FW1, 1001, 1, 2, "CLOSE in ESTABLISHED, FIN sent (§3.10.4)"),
     "fin-wait-2": (FW2, 1001, 2, 2, "our FIN acknowledged (§3.10.7.4 fifth)"),
@@ -156,6 +168,9 @@ RULES = [
      "RFC 1337 §3 (fix 1): RST is ignored in TIME-WAIT, the engine's default (§3.10.7.4 second would close)"),
     ({"syn-received"}, RST_TYPES, {"left"}, "reset",
      "§3.10.7.4 second: SEQ = RCV.NXT (RFC 5961 §3.2 check 2); from a passive OPEN, back to LISTEN, nothing sent"),
+    ({"syn-received-active"}, RST_TYPES, {"left"}, "reset",
+     "§3.10.7.4 second: SEQ = RCV.NXT (RFC 5961 §3.2 check 2); from an active OPEN the connection "
+     "was refused: CLOSED, nothing sent"),
     ("*", RST_TYPES, {"left"}, "reset",
      "§3.10.7.4 second: SEQ = RCV.NXT (RFC 5961 §3.2 check 2) resets the connection: CLOSED, nothing sent"),
     ("*", RST_TYPES, IN_NOT_LEFT, "ack",
@@ -163,7 +178,8 @@ RULES = [
     ({"syn-received"}, SYN_TYPES, GOOD, "reset",
      "§3.10.7.4 fourth: a SYN in SYN-RECEIVED reached by a passive OPEN returns it to LISTEN"),
     ("*", SYN_TYPES, GOOD, "ack",
-     "§3.10.7.4 fourth, RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK, then is dropped"),
+     "§3.10.7.4 fourth, RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK, then is "
+     "dropped (SYN-RECEIVED from an active OPEN is handled as a synchronized state)"),
     ("*", {"fin"}, GOOD, "drop",
      "§3.10.7.4 fifth: a segment without ACK is dropped (no reply)"),
     ("*", {"ack", "fin-ack", "data"}, GOOD, "process",
@@ -188,7 +204,7 @@ def process(state, typ, pos, rcv_nxt, snd_una, snd_nxt):
     reply = None
     optional = False
     # Fifth: the ACK field.
-    if st == "syn-received":
+    if st in ("syn-received", "syn-received-active"):
         st = "established"
         notes.append("§3.10.7.4 fifth: SND.UNA < SEG.ACK =< SND.NXT, SYN-RECEIVED becomes ESTABLISHED")
     elif st == "fin-wait-1":
@@ -526,6 +542,18 @@ def write_readme(rows):
             out.append(f"| {typ.upper()} | " + " | ".join(cells) + " |")
     out.append(f"\n{total} matrix scripts in all.\n")
     out.append(README_TAIL)
+    for folder in sorted(os.listdir(HERE)):
+        path = os.path.join(HERE, folder)
+        if folder == "matrix" or not os.path.isdir(path):
+            continue
+        out.append(f"\n### {folder}/\n")
+        for f in sorted(os.listdir(path)):
+            if not f.endswith(".pkt"):
+                continue
+            with open(os.path.join(path, f)) as fh:
+                first = fh.readline().strip().lstrip("/").strip()
+            out.append(f"- [{f}]({folder}/{f}): {first}")
+    out.append("")
     write(os.path.join(HERE, "README.md"), "\n".join(out))
 
 
@@ -564,8 +592,10 @@ Scripts in packetdrill's syntax, run against the engine on virtual time by
 
 ## How the matrix scripts work
 
-Each script drives the engine into a state (passive open for all synchronized
-states: the engine listens on fd 3, the connection is fd 4), injects one
+Each script drives the engine into a state (a passive open for all
+synchronized states: the engine listens on fd 3, the connection is fd 4;
+SYN-SENT and the active SYN-RECEIVED of a simultaneous open start from a
+non-blocking `connect` on fd 3), injects one
 segment, checks the reply (or that nothing is sent), and then sends an ACK far
 outside the window: if the connection still exists it must answer with
 `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>` (§3.10.7.4 first), which also shows
@@ -617,8 +647,8 @@ the scripts it affects):
 README_TAIL = """\
 ## Other scripts
 
-See the comment at the top of each script in `rfc9293/` and `timers/` for the
-RFC rule it checks.
+Hand-written; the comment at the top of each names the RFC rules it checks
+(first line shown here).
 """
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ enum St {
 
 pub struct Fake {
     pub isn: u32,
+    /// The ISN of the next connection, once the first is gone.
+    pub next_isn: Option<u32>,
     listener: Option<SocketAddr>,
     conn: Option<(St, SocketAddr, SocketAddr)>,
     snd_nxt: u32,
@@ -35,6 +37,7 @@ impl Fake {
     pub fn new(isn: u32) -> Self {
         Fake {
             isn,
+            next_isn: None,
             listener: None,
             conn: None,
             snd_nxt: isn,
@@ -104,6 +107,16 @@ impl Engine for Fake {
             }
             Some((_, l, r)) if f.has(FlagSet::RST) => {
                 self.conn = Some((St::Closed, l, r));
+            }
+            Some((St::Closed, ..))
+                if self.listener == Some(seg.dst) && f == FlagSet(FlagSet::SYN) =>
+            {
+                if let Some(isn) = self.next_isn.take() {
+                    self.isn = isn;
+                }
+                self.conn = None;
+                self.accepted = false;
+                self.on_packet(now, packet);
             }
             _ => {}
         }

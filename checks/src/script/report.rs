@@ -148,36 +148,27 @@ impl fmt::Display for ScriptReport {
     /// `ok FILE (n events)` / `FAIL FILE:LINE: ...` / `skip FILE: why`, with
     /// skipped shell commands and code blocks counted.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let counts = |f: &mut fmt::Formatter<'_>| -> fmt::Result {
-            let SkipCounts {
-                shell_commands,
-                code_blocks,
-            } = self.skipped;
-            if shell_commands + code_blocks > 0 {
-                write!(
-                    f,
-                    " [not run: {shell_commands} shell command(s), {code_blocks} code block(s)]"
-                )?;
-            }
-            Ok(())
+        let SkipCounts {
+            shell_commands,
+            code_blocks,
+        } = self.skipped;
+        let counts = if shell_commands + code_blocks > 0 {
+            format!(" [not run: {shell_commands} shell command(s), {code_blocks} code block(s)]")
+        } else {
+            String::new()
         };
-        match &self.outcome {
-            Outcome::Passed => {
-                write!(f, "ok   {} ({} events)", self.path, self.events_run)?;
-                counts(f)
-            }
-            Outcome::Failed(fail) => {
-                if let FailureKind::Parse(m) = &fail.kind {
-                    write!(f, "FAIL {m}")?;
-                } else {
-                    write!(f, "FAIL {}:{}: {}", self.path, fail.line, fail.kind)?;
-                }
-                counts(f)
-            }
-            Outcome::Skipped(why) => {
-                write!(f, "skip {}: {why}", self.path)?;
-                counts(f)
-            }
+        let text = match &self.outcome {
+            Outcome::Passed => format!("ok   {} ({} events)", self.path, self.events_run),
+            Outcome::Failed(fail) => match &fail.kind {
+                FailureKind::Parse(m) => format!("FAIL {m}"),
+                kind => format!("FAIL {}:{}: {kind}", self.path, fail.line),
+            },
+            Outcome::Skipped(why) => format!("skip {}: {why}", self.path),
+        };
+        // The counts go on the first line; details of a failure follow it.
+        match text.split_once('\n') {
+            Some((first, rest)) => write!(f, "{first}{counts}\n{rest}"),
+            None => write!(f, "{text}{counts}"),
         }
     }
 }

@@ -1320,6 +1320,31 @@ mod tests {
     }
 
     #[test]
+    fn a_new_incarnation_has_its_own_isn() {
+        // The fake's second SYN,ACK uses another ISN; after a new SYN from the
+        // script it is relative 0 again.
+        let text = format!(
+            "{OPEN}+0.1 < R 101:101(0) win 0\n\
+             +0.1 < S 500:500(0) win 1000\n\
+             +0 > S. 0:0(0) ack 501 <mss 1460>\n"
+        );
+        let r = run_text(
+            "t.pkt",
+            &text,
+            &RunConfig::default(),
+            &mut |_c: &RunConfig| {
+                let mut f = Fake::new(ISN);
+                f.next_isn = Some(12345);
+                Ok(f)
+            },
+        );
+        assert!(r.passed(), "{r}");
+        // A retransmitted SYN,ACK (no new SYN from the script) keeps the old ISN:
+        // `timers_and_timing_tolerance` matches `S. 0:0(0)` at 1 s and 3 s with
+        // the same fake.
+    }
+
+    #[test]
     fn ipv6_scripts_run() {
         let r = run(&format!("--ip_version=ipv6\n{OPEN}"));
         assert!(r.passed(), "{r}");
