@@ -10,7 +10,7 @@
 /// and emitter use; the others exist so tests and benches can compare paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Implementation {
-    /// Four u64 lanes each accumulating u32 words; any target.
+    /// Two chains of 64-bit words with end-around carry; any target.
     Portable,
     /// 128-bit SSE2 lanes (x86_64 only).
     Sse2,
@@ -26,6 +26,7 @@ impl Implementation {
     ];
 
     /// Whether this CPU can run the routine.
+    #[inline]
     pub fn is_available(self) -> bool {
         match self {
             Implementation::Portable => true,
@@ -39,6 +40,7 @@ impl Implementation {
     }
 
     /// The fastest routine this CPU supports for long inputs.
+    #[inline]
     pub fn best() -> Implementation {
         if Implementation::Avx2.is_available() {
             Implementation::Avx2
@@ -51,6 +53,7 @@ impl Implementation {
 
     /// Folded ones' complement sum of `data` (network byte order, not
     /// complemented), or `None` if this CPU lacks the routine.
+    #[inline]
     pub fn sum(self, data: &[u8]) -> Option<u16> {
         if !self.is_available() {
             return None;
@@ -59,6 +62,7 @@ impl Implementation {
     }
 
     /// Unfolded native-endian sum; the caller has checked availability.
+    #[inline]
     fn raw_sum(self, data: &[u8]) -> u64 {
         match self {
             Implementation::Portable => sum_portable(data),
@@ -79,68 +83,98 @@ impl Implementation {
 const SIMD_THRESHOLD: usize = 128;
 
 /// Unfolded native-endian ones' complement sum of `data`, odd tail padded with
-/// a zero byte, using the fastest routine available.
-#[inline]
+/// a zero byte, using the fastest routine available. Short inputs (a bare
+/// header) stay inline; long ones go to the SIMD routines.
+#[inline(always)]
 pub(crate) fn raw_sum(data: &[u8]) -> u64 {
+    if data.len() >= SIMD_THRESHOLD {
+        raw_sum_long(data)
+    } else {
+        sum_portable(data)
+    }
+}
+
+#[inline(never)]
+fn raw_sum_long(data: &[u8]) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
-        if data.len() >= SIMD_THRESHOLD {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: AVX2 support was just detected.
-                return unsafe { simd::sum_avx2(data) };
-            }
-            // SAFETY: SSE2 is part of the x86_64 baseline.
-            return unsafe { simd::sum_sse2(data) };
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 support was just detected.
+            return unsafe { simd::sum_avx2(data) };
         }
+        // SAFETY: SSE2 is part of the x86_64 baseline.
+        unsafe { simd::sum_sse2(data) }
     }
+    #[cfg(not(target_arch = "x86_64"))]
     sum_portable(data)
 }
 
 /// Fold a wide sum to 16 bits with end-around carry.
-#[inline]
-pub(crate) const fn fold(mut sum: u64) -> u16 {
-    sum = (sum & 0xffff_ffff) + (sum >> 32);
-    sum = (sum & 0xffff_ffff) + (sum >> 32);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum as u16
+#[inline(always)]
+pub(crate) const fn fold(sum: u64) -> u16 {
+    let (s, c) = (sum as u32).overflowing_add((sum >> 32) as u32);
+    let s = s.wrapping_add(c as u32);
+    let (s, c) = (s as u16).overflowing_add((s >> 16) as u16);
+    s.wrapping_add(c as u16)
 }
 
 /// A folded native-endian sum as a network-order 16-bit value.
 #[inline]
-const fn to_network(native: u16) -> u16 {
+pub(crate) const fn to_network(native: u16) -> u16 {
     u16::from_be(native)
 }
 
 /// A network-order 16-bit value as the native word the sums are made of.
 #[inline]
-const fn to_native(network: u16) -> u16 {
+pub(crate) const fn to_native(network: u16) -> u16 {
     network.to_be()
 }
 
-/// Four independent lanes so the adds do not wait on each other; each lane
-/// takes u32 words into a u64, which cannot overflow below 2^34 bytes.
+/// Ones' complement addition of two wide sums: 2^64 is 1 modulo 0xffff, so
+/// the carry out of bit 63 goes back in at bit 0.
+#[inline(always)]
+pub(crate) const fn add_wide(a: u64, b: u64) -> u64 {
+    let (s, carry) = a.overflowing_add(b);
+    s + carry as u64
+}
+
+#[inline(always)]
+pub(crate) fn word64(c: &[u8]) -> u64 {
+    u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+}
+
+/// 64-bit words with end-around carry, in two independent chains so the adds
+/// overlap; then the tail by 8, 4, 2 and 1 bytes. Short inputs (a bare
+/// header) take only a few instructions.
+#[inline(always)]
 fn sum_portable(data: &[u8]) -> u64 {
-    let mut lanes = [0u64; 4];
+    let (mut a, mut b) = (0u64, 0u64);
     let mut chunks = data.chunks_exact(16);
     for c in &mut chunks {
-        lanes[0] += u64::from(u32::from_ne_bytes([c[0], c[1], c[2], c[3]]));
-        lanes[1] += u64::from(u32::from_ne_bytes([c[4], c[5], c[6], c[7]]));
-        lanes[2] += u64::from(u32::from_ne_bytes([c[8], c[9], c[10], c[11]]));
-        lanes[3] += u64::from(u32::from_ne_bytes([c[12], c[13], c[14], c[15]]));
+        a = add_wide(a, word64(&c[..8]));
+        b = add_wide(b, word64(&c[8..]));
     }
-    let rest = chunks.remainder();
-    let mut sum = lanes[0] + lanes[1] + lanes[2] + lanes[3];
-    let mut words = rest.chunks_exact(2);
-    for w in &mut words {
-        sum += u64::from(u16::from_ne_bytes([w[0], w[1]]));
+    let mut rest = chunks.remainder();
+    if rest.len() >= 8 {
+        a = add_wide(a, word64(rest));
+        rest = &rest[8..];
     }
-    if let [last] = words.remainder() {
+    if rest.len() >= 4 {
+        b = add_wide(
+            b,
+            u64::from(u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]])),
+        );
+        rest = &rest[4..];
+    }
+    if rest.len() >= 2 {
+        a = add_wide(a, u64::from(u16::from_ne_bytes([rest[0], rest[1]])));
+        rest = &rest[2..];
+    }
+    if let [last] = rest {
         // RFC 9293 §3.1: an odd final octet is padded with a zero on its right.
-        sum += u64::from(u16::from_ne_bytes([*last, 0]));
+        b = add_wide(b, u64::from(u16::from_ne_bytes([*last, 0])));
     }
-    sum
+    add_wide(a, b)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -157,6 +191,7 @@ mod simd {
     /// Vectors per lane per block; well under the 65535 bound above.
     const BLOCK: usize = 16384;
 
+    #[inline]
     fn reduce(all: &[u32], hi: &[u32]) -> u64 {
         all.iter()
             .zip(hi)
@@ -204,7 +239,7 @@ mod simd {
             }
             total += reduce(&a, &h);
         }
-        total + super::sum_portable(chunks.remainder())
+        super::add_wide(total, super::sum_portable(chunks.remainder()))
     }
 
     /// # Safety
@@ -247,23 +282,26 @@ mod simd {
             }
             total += reduce(&a, &h);
         }
-        total + super::sum_portable(chunks.remainder())
+        super::add_wide(total, super::sum_portable(chunks.remainder()))
     }
 }
 
 /// Folded ones' complement sum of `data` in network byte order (not
 /// complemented).
+#[inline]
 pub fn ones_complement_sum(data: &[u8]) -> u16 {
     to_network(fold(raw_sum(data)))
 }
 
 /// The Internet checksum of `data`: the complement of its ones' complement sum.
+#[inline]
 pub fn checksum(data: &[u8]) -> u16 {
     !ones_complement_sum(data)
 }
 
 /// A byte-pair-at-a-time reference, written to be obviously right; tests
 /// compare every fast path against it.
+#[inline]
 pub fn reference_checksum(data: &[u8]) -> u16 {
     let mut sum: u32 = 0;
     let mut i = 0;
@@ -289,8 +327,18 @@ pub struct Checksum {
 }
 
 impl Checksum {
+    #[inline]
     pub const fn new() -> Self {
         Checksum { sum: 0, odd: false }
+    }
+
+    /// Start from an unfolded native-endian sum of an even number of bytes.
+    #[inline]
+    pub(crate) const fn from_raw(sum: u64) -> Self {
+        Checksum {
+            sum: fold(sum) as u64,
+            odd: false,
+        }
     }
 
     #[inline]
@@ -336,6 +384,7 @@ impl Checksum {
 /// RFC 1624 eqn. 3: the new checksum after one 16-bit word of the covered
 /// data changed from `old` to `new`, without touching the rest:
 /// HC' = ~(~HC + ~m + m').
+#[inline]
 pub fn update(checksum: u16, old: u16, new: u16) -> u16 {
     let sum = u32::from(!checksum) + u32::from(!old) + u32::from(new);
     !fold(u64::from(sum))
@@ -343,11 +392,13 @@ pub fn update(checksum: u16, old: u16, new: u16) -> u16 {
 
 /// The checksum a message should carry, given the folded `sum` over all of
 /// it with the checksum field holding `field`: remove the field, complement.
+#[inline]
 pub fn without_field(sum: u16, field: u16) -> u16 {
     !fold(u64::from(sum) + u64::from(!field))
 }
 
 /// [`update`] for a 32-bit field (e.g. a sequence number), as two words.
+#[inline]
 pub fn update_u32(checksum: u16, old: u32, new: u32) -> u16 {
     let c = update(checksum, (old >> 16) as u16, (new >> 16) as u16);
     update(c, old as u16, new as u16)

@@ -28,6 +28,7 @@ pub struct Ipv4Packet<'a> {
 }
 
 impl<'a> Ipv4Packet<'a> {
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<Ipv4Packet<'a>, WireError> {
         if bytes.len() < IPV4_HEADER_LEN {
             return Err(WireError::TooShort {
@@ -68,37 +69,48 @@ impl<'a> Ipv4Packet<'a> {
         })
     }
 
+    #[inline]
     pub fn header_len(&self) -> usize {
         usize::from(self.header_len)
     }
+    #[inline]
     pub fn total_len(&self) -> usize {
         self.bytes.len()
     }
+    #[inline]
     pub fn dscp_ecn(&self) -> u8 {
         self.bytes[1]
     }
+    #[inline]
     pub fn identification(&self) -> u16 {
         be16(self.bytes, 4)
     }
+    #[inline]
     pub fn dont_fragment(&self) -> bool {
         self.bytes[6] & 0x40 != 0
     }
+    #[inline]
     pub fn more_fragments(&self) -> bool {
         self.bytes[6] & 0x20 != 0
     }
     /// Fragment offset in 8-byte units.
+    #[inline]
     pub fn fragment_offset(&self) -> u16 {
         be16(self.bytes, 6) & 0x1fff
     }
+    #[inline]
     pub fn ttl(&self) -> u8 {
         self.bytes[8]
     }
+    #[inline]
     pub fn protocol(&self) -> u8 {
         self.bytes[9]
     }
+    #[inline]
     pub fn header_checksum(&self) -> u16 {
         be16(self.bytes, 10)
     }
+    #[inline]
     pub fn src(&self) -> Ipv4Addr {
         Ipv4Addr::new(
             self.bytes[12],
@@ -107,6 +119,7 @@ impl<'a> Ipv4Packet<'a> {
             self.bytes[15],
         )
     }
+    #[inline]
     pub fn dst(&self) -> Ipv4Addr {
         Ipv4Addr::new(
             self.bytes[16],
@@ -115,13 +128,16 @@ impl<'a> Ipv4Packet<'a> {
             self.bytes[19],
         )
     }
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         &self.bytes[self.header_len()..]
     }
+    #[inline]
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
 
+    #[inline]
     pub fn header(&self) -> Ipv4Header {
         Ipv4Header {
             src: self.src(),
@@ -149,6 +165,7 @@ pub struct Ipv4Header {
 
 impl Ipv4Header {
     /// A header for a TCP packet with the usual defaults (TTL 64, DF set).
+    #[inline]
     pub fn tcp(src: Ipv4Addr, dst: Ipv4Addr) -> Self {
         Ipv4Header {
             src,
@@ -163,6 +180,7 @@ impl Ipv4Header {
 
     /// Write the 20-byte header, with its checksum, for a payload of
     /// `payload_len` bytes; returns 20.
+    #[inline]
     pub fn emit(&self, payload_len: usize, out: &mut [u8]) -> Result<usize, WireError> {
         let total = IPV4_HEADER_LEN + payload_len;
         if total > usize::from(u16::MAX) {
@@ -210,6 +228,7 @@ pub struct Ipv6Packet<'a> {
 }
 
 impl<'a> Ipv6Packet<'a> {
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<Ipv6Packet<'a>, WireError> {
         if bytes.len() < IPV6_HEADER_LEN {
             return Err(WireError::TooShort {
@@ -234,41 +253,51 @@ impl<'a> Ipv6Packet<'a> {
         })
     }
 
+    #[inline]
     pub fn traffic_class(&self) -> u8 {
         (self.bytes[0] << 4) | (self.bytes[1] >> 4)
     }
+    #[inline]
     pub fn flow_label(&self) -> u32 {
         u32::from_be_bytes([0, self.bytes[1] & 0x0f, self.bytes[2], self.bytes[3]])
     }
+    #[inline]
     pub fn payload_len(&self) -> usize {
         self.bytes.len() - IPV6_HEADER_LEN
     }
+    #[inline]
     pub fn next_header(&self) -> u8 {
         self.bytes[6]
     }
+    #[inline]
     pub fn hop_limit(&self) -> u8 {
         self.bytes[7]
     }
+    #[inline]
     pub fn src(&self) -> Ipv6Addr {
         let mut a = [0u8; 16];
         a.copy_from_slice(&self.bytes[8..24]);
         Ipv6Addr::from(a)
     }
+    #[inline]
     pub fn dst(&self) -> Ipv6Addr {
         let mut a = [0u8; 16];
         a.copy_from_slice(&self.bytes[24..40]);
         Ipv6Addr::from(a)
     }
     /// Everything after the fixed 40-byte header.
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         &self.bytes[IPV6_HEADER_LEN..]
     }
+    #[inline]
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
 
     /// The upper-layer protocol and its bytes, past any hop-by-hop, routing or
     /// destination-options headers.
+    #[inline]
     pub fn upper_layer(&self) -> Result<(u8, &'a [u8]), WireError> {
         let mut next = self.next_header();
         let mut rest = self.payload();
@@ -309,6 +338,7 @@ impl<'a> Ipv6Packet<'a> {
         }
     }
 
+    #[inline]
     pub fn header(&self) -> Ipv6Header {
         Ipv6Header {
             src: self.src(),
@@ -334,6 +364,7 @@ pub struct Ipv6Header {
 }
 
 impl Ipv6Header {
+    #[inline]
     pub fn tcp(src: Ipv6Addr, dst: Ipv6Addr) -> Self {
         Ipv6Header {
             src,
@@ -346,6 +377,7 @@ impl Ipv6Header {
     }
 
     /// Write the 40-byte header for a payload of `payload_len` bytes.
+    #[inline]
     pub fn emit(&self, payload_len: usize, out: &mut [u8]) -> Result<usize, WireError> {
         if payload_len > usize::from(u16::MAX) {
             return Err(WireError::TooLong {
@@ -380,6 +412,7 @@ pub enum IpPacket<'a> {
 }
 
 impl<'a> IpPacket<'a> {
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<IpPacket<'a>, WireError> {
         match bytes.first().map(|b| b >> 4) {
             Some(4) => Ipv4Packet::parse(bytes).map(IpPacket::V4),
@@ -389,6 +422,7 @@ impl<'a> IpPacket<'a> {
         }
     }
 
+    #[inline]
     pub fn src(&self) -> IpAddr {
         match self {
             IpPacket::V4(p) => IpAddr::V4(p.src()),
@@ -396,6 +430,7 @@ impl<'a> IpPacket<'a> {
         }
     }
 
+    #[inline]
     pub fn dst(&self) -> IpAddr {
         match self {
             IpPacket::V4(p) => IpAddr::V4(p.dst()),
@@ -403,6 +438,7 @@ impl<'a> IpPacket<'a> {
         }
     }
 
+    #[inline]
     pub fn as_bytes(&self) -> &'a [u8] {
         match self {
             IpPacket::V4(p) => p.as_bytes(),
@@ -412,6 +448,7 @@ impl<'a> IpPacket<'a> {
 
     /// The pseudo-header and the bytes of the TCP segment this packet carries;
     /// an error if it carries something else or is a fragment.
+    #[inline]
     pub fn tcp_bytes(&self) -> Result<(PseudoHeader, &'a [u8]), WireError> {
         match self {
             IpPacket::V4(p) => {
@@ -437,6 +474,7 @@ impl<'a> IpPacket<'a> {
     }
 
     /// The TCP segment this packet carries, checksum verified.
+    #[inline]
     pub fn tcp(&self) -> Result<(PseudoHeader, Segment<'a>), WireError> {
         let (pseudo, bytes) = self.tcp_bytes()?;
         Ok((pseudo, Segment::parse(bytes, &pseudo)?))
@@ -445,6 +483,7 @@ impl<'a> IpPacket<'a> {
 
 /// Parse a whole IP packet carrying TCP: IP checks, then the segment with its
 /// checksum verified.
+#[inline]
 pub fn parse_tcp_packet(bytes: &[u8]) -> Result<(IpPacket<'_>, Segment<'_>), WireError> {
     let ip = IpPacket::parse(bytes)?;
     let (_, seg) = ip.tcp()?;
@@ -453,6 +492,7 @@ pub fn parse_tcp_packet(bytes: &[u8]) -> Result<(IpPacket<'_>, Segment<'_>), Wir
 
 /// Write a whole IP packet (IPv4 or IPv6 by the addresses' family) carrying
 /// the TCP segment `tcp` + `payload`; returns the packet length.
+#[inline]
 pub fn emit_tcp_packet(
     src: IpAddr,
     dst: IpAddr,

@@ -13,4 +13,6 @@ pub use ip::{
     emit_tcp_packet, parse_tcp_packet, IpPacket, Ipv4Header, Ipv4Packet, Ipv6Header, Ipv6Packet,
 };
 pub use options::{OptionIter, SackBlock, SackBlocks, TcpOption, TcpOptions};
-pub use tcp::{Flags, PseudoHeader, Segment, TcpHeader, TcpSegment, HEADER_LEN, PROTOCOL_TCP};
+pub use tcp::{
+    Flags, PseudoHeader, Segment, SegmentOptions, TcpHeader, TcpSegment, HEADER_LEN, PROTOCOL_TCP,
+};

@@ -36,6 +36,7 @@ pub struct SackBlocks {
 }
 
 impl SackBlocks {
+    #[inline]
     pub const fn new() -> Self {
         SackBlocks {
             blocks: [SackBlock {
@@ -47,6 +48,7 @@ impl SackBlocks {
     }
 
     /// Build from a slice; `None` if it holds more than four blocks.
+    #[inline]
     pub fn from_slice(blocks: &[SackBlock]) -> Option<Self> {
         let mut s = SackBlocks::new();
         for b in blocks {
@@ -58,6 +60,7 @@ impl SackBlocks {
     }
 
     /// Append a block; false (and unchanged) if four are already there.
+    #[inline]
     pub fn push(&mut self, block: SackBlock) -> bool {
         match self.blocks.get_mut(usize::from(self.len)) {
             Some(slot) => {
@@ -69,20 +72,24 @@ impl SackBlocks {
         }
     }
 
+    #[inline]
     pub fn as_slice(&self) -> &[SackBlock] {
         &self.blocks[..usize::from(self.len)]
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
         usize::from(self.len)
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 }
 
 impl core::fmt::Debug for SackBlocks {
+    #[inline]
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_list().entries(self.as_slice()).finish()
     }
@@ -106,6 +113,7 @@ pub struct TcpOptions {
 }
 
 impl TcpOptions {
+    #[inline]
     pub const fn new() -> Self {
         TcpOptions {
             mss: None,
@@ -116,27 +124,19 @@ impl TcpOptions {
         }
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
         *self == TcpOptions::new()
     }
 
     /// Parse an options area (the header bytes after the first 20).
+    #[inline]
     pub fn parse(area: &[u8]) -> Result<TcpOptions, WireError> {
-        let mut opts = TcpOptions::new();
-        for opt in OptionIter::new(area) {
-            match opt? {
-                TcpOption::Mss(v) => opts.mss = Some(v),
-                TcpOption::WindowScale(v) => opts.window_scale = Some(v),
-                TcpOption::SackPermitted => opts.sack_permitted = true,
-                TcpOption::Timestamps { tsval, tsecr } => opts.timestamps = Some((tsval, tsecr)),
-                TcpOption::Sack(blocks) => opts.sack = blocks,
-                TcpOption::Nop | TcpOption::Unknown { .. } => {}
-            }
-        }
-        Ok(opts)
+        CompactOptions::parse(area).map(|c| c.expand(area))
     }
 
     /// Bytes [`TcpOptions::emit`] writes, padded to a 4-byte multiple.
+    #[inline]
     pub fn encoded_len(&self) -> usize {
         let mut n = 0;
         if self.mss.is_some() {
@@ -158,6 +158,7 @@ impl TcpOptions {
 
     /// Write the options, each 4-byte aligned with NOPs as is customary, into
     /// `out`; returns the length (a multiple of 4, at most 40).
+    #[inline]
     pub fn emit(&self, out: &mut [u8]) -> Result<usize, WireError> {
         let len = self.encoded_len();
         if len > MAX_OPTIONS_LEN {
@@ -201,6 +202,193 @@ impl TcpOptions {
     }
 }
 
+/// What one pass over the options area found, in 16 bytes: the receive hot
+/// path stores this in [`crate::wire::Segment`] instead of a full
+/// [`TcpOptions`] (SACK blocks stay in the packet and are read on request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub(crate) struct CompactOptions {
+    pub(crate) tsval: u32,
+    pub(crate) tsecr: u32,
+    pub(crate) mss: u16,
+    /// Bit set of `HAS_*`.
+    pub(crate) present: u8,
+    pub(crate) window_scale: u8,
+    /// Offset of the first SACK block within the options area.
+    pub(crate) sack_at: u8,
+    pub(crate) sack_blocks: u8,
+}
+
+pub(crate) const HAS_MSS: u8 = 1;
+pub(crate) const HAS_WINDOW_SCALE: u8 = 2;
+pub(crate) const HAS_SACK_PERMITTED: u8 = 4;
+pub(crate) const HAS_TIMESTAMPS: u8 = 8;
+
+impl CompactOptions {
+    pub(crate) const NONE: CompactOptions = CompactOptions {
+        tsval: 0,
+        tsecr: 0,
+        mss: 0,
+        present: 0,
+        window_scale: 0,
+        sack_at: 0,
+        sack_blocks: 0,
+    };
+
+    /// One pass over an options area, validating every length (MUST-7).
+    /// Options may start at any byte (MUST-64); EOL ends the list and the
+    /// padding after it is not interpreted (MUST-69 binds the sender); unknown
+    /// kinds are skipped by their length (MUST-6, MUST-68). When a kind
+    /// appears twice the last one wins.
+    #[inline(always)]
+    pub(crate) fn parse(area: &[u8]) -> Result<CompactOptions, WireError> {
+        // Fast path, inline: NOP NOP TS, the options of almost every segment
+        // on an established connection with timestamps (RFC 7323 App. A).
+        if let [KIND_NOP, KIND_NOP, KIND_TIMESTAMPS, 10, a, b, c, d, e, f, g, h] = *area {
+            return Ok(CompactOptions {
+                tsval: u32::from_be_bytes([a, b, c, d]),
+                tsecr: u32::from_be_bytes([e, f, g, h]),
+                present: HAS_TIMESTAMPS,
+                ..CompactOptions::NONE
+            });
+        }
+        Self::parse_any(area)
+    }
+
+    #[inline(never)]
+    fn parse_any(area: &[u8]) -> Result<CompactOptions, WireError> {
+        let mut o = CompactOptions::NONE;
+        let mut at = 0;
+        while let Some(&kind) = area.get(at) {
+            match kind {
+                KIND_EOL => break,
+                KIND_NOP => {
+                    at += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            // Every other kind has a length byte counting kind and length;
+            // an illegal one is an error, never a crash.
+            let &len = area
+                .get(at + 1)
+                .ok_or(WireError::OptionOverrunsHeader { kind, at })?;
+            if len < 2 {
+                return Err(WireError::BadOptionLength { kind, len });
+            }
+            let end = at + usize::from(len);
+            let body = area
+                .get(at + 2..end)
+                .ok_or(WireError::OptionOverrunsHeader { kind, at })?;
+            let bad = WireError::BadOptionLength { kind, len };
+            match kind {
+                KIND_MSS => match *body {
+                    [a, b] => {
+                        o.mss = u16::from_be_bytes([a, b]);
+                        o.present |= HAS_MSS;
+                    }
+                    _ => return Err(bad),
+                },
+                KIND_WINDOW_SCALE => match *body {
+                    [s] => {
+                        o.window_scale = s;
+                        o.present |= HAS_WINDOW_SCALE;
+                    }
+                    _ => return Err(bad),
+                },
+                KIND_SACK_PERMITTED => match *body {
+                    [] => o.present |= HAS_SACK_PERMITTED,
+                    _ => return Err(bad),
+                },
+                KIND_TIMESTAMPS => match *body {
+                    [a, b, c, d, e, f, g, h] => {
+                        o.tsval = u32::from_be_bytes([a, b, c, d]);
+                        o.tsecr = u32::from_be_bytes([e, f, g, h]);
+                        o.present |= HAS_TIMESTAMPS;
+                    }
+                    _ => return Err(bad),
+                },
+                KIND_SACK => {
+                    let n = body.len() / 8;
+                    if body.is_empty() || body.len() & 7 != 0 || n > MAX_SACK_BLOCKS {
+                        return Err(bad);
+                    }
+                    // A TCP header's area is at most 40 bytes, so the offset
+                    // fits a u8; a longer area handed to the public parser
+                    // with a SACK beyond byte 253 is refused, not truncated.
+                    o.sack_at = u8::try_from(at + 2).map_err(|_| bad)?;
+                    o.sack_blocks = n as u8;
+                }
+                _ => {}
+            }
+            at = end;
+        }
+        Ok(o)
+    }
+
+    #[inline]
+    pub(crate) fn mss(&self) -> Option<u16> {
+        (self.present & HAS_MSS != 0).then_some(self.mss)
+    }
+
+    #[inline]
+    pub(crate) fn window_scale(&self) -> Option<u8> {
+        (self.present & HAS_WINDOW_SCALE != 0).then_some(self.window_scale)
+    }
+
+    #[inline]
+    pub(crate) fn sack_permitted(&self) -> bool {
+        self.present & HAS_SACK_PERMITTED != 0
+    }
+
+    #[inline]
+    pub(crate) fn timestamps(&self) -> Option<(u32, u32)> {
+        (self.present & HAS_TIMESTAMPS != 0).then_some((self.tsval, self.tsecr))
+    }
+
+    /// The SACK blocks, read from the options area this was parsed from.
+    #[inline]
+    pub(crate) fn sack(&self, area: &[u8]) -> SackBlocks {
+        if self.sack_blocks == 0 {
+            return SackBlocks::new();
+        }
+        let at = usize::from(self.sack_at);
+        let end = at + 8 * usize::from(self.sack_blocks);
+        area.get(at..end).and_then(parse_sack).unwrap_or_default()
+    }
+
+    /// The full [`TcpOptions`], given the same options area.
+    #[inline]
+    pub(crate) fn expand(&self, area: &[u8]) -> TcpOptions {
+        TcpOptions {
+            mss: self.mss(),
+            window_scale: self.window_scale(),
+            sack_permitted: self.sack_permitted(),
+            timestamps: self.timestamps(),
+            sack: self.sack(area),
+        }
+    }
+}
+
+/// The blocks of a SACK option's body: a non-empty multiple of 8 bytes, at
+/// most four blocks (all that fit in 40 bytes).
+#[inline]
+fn parse_sack(body: &[u8]) -> Option<SackBlocks> {
+    if body.is_empty() || body.len() & 7 != 0 {
+        return None;
+    }
+    let mut blocks = SackBlocks::new();
+    for b in body.chunks_exact(8) {
+        let pushed = blocks.push(SackBlock {
+            left: SeqNum(u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+            right: SeqNum(u32::from_be_bytes([b[4], b[5], b[6], b[7]])),
+        });
+        if !pushed {
+            return None;
+        }
+    }
+    Some(blocks)
+}
+
 /// One option as found on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TcpOption<'a> {
@@ -230,6 +418,7 @@ pub struct OptionIter<'a> {
 }
 
 impl<'a> OptionIter<'a> {
+    #[inline]
     pub fn new(area: &'a [u8]) -> Self {
         OptionIter { area, at: 0 }
     }
@@ -238,6 +427,7 @@ impl<'a> OptionIter<'a> {
 impl<'a> Iterator for OptionIter<'a> {
     type Item = Result<TcpOption<'a>, WireError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let at = self.at;
         let rest = self.area.get(at..)?;
@@ -285,23 +475,7 @@ impl<'a> Iterator for OptionIter<'a> {
                     },
                     _ => return Err(bad),
                 },
-                KIND_SACK => {
-                    if body.is_empty() || body.len() % 8 != 0 {
-                        return Err(bad);
-                    }
-                    let mut blocks = SackBlocks::new();
-                    for b in body.chunks_exact(8) {
-                        let pushed = blocks.push(SackBlock {
-                            left: SeqNum(u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
-                            right: SeqNum(u32::from_be_bytes([b[4], b[5], b[6], b[7]])),
-                        });
-                        if !pushed {
-                            // Only reachable with an area longer than 40 bytes.
-                            return Err(bad);
-                        }
-                    }
-                    TcpOption::Sack(blocks)
-                }
+                KIND_SACK => TcpOption::Sack(parse_sack(body).ok_or(bad)?),
                 _ => TcpOption::Unknown { kind, data: body },
             };
             Ok((opt, usize::from(len)))

@@ -7,7 +7,7 @@ use core::ops::{BitAnd, BitOr, BitOrAssign, Not};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::checksum::{self, Checksum};
-use super::options::{TcpOptions, MAX_OPTIONS_LEN};
+use super::options::{CompactOptions, SackBlocks, TcpOptions, MAX_OPTIONS_LEN};
 use super::WireError;
 use crate::SeqNum;
 
@@ -30,15 +30,18 @@ pub enum PseudoHeader {
 }
 
 impl PseudoHeader {
+    #[inline]
     pub const fn v4(src: Ipv4Addr, dst: Ipv4Addr) -> Self {
         PseudoHeader::V4 { src, dst }
     }
 
+    #[inline]
     pub const fn v6(src: Ipv6Addr, dst: Ipv6Addr) -> Self {
         PseudoHeader::V6 { src, dst }
     }
 
     /// From a source and destination of the same family.
+    #[inline]
     pub fn new(src: IpAddr, dst: IpAddr) -> Result<Self, WireError> {
         match (src, dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => Ok(PseudoHeader::v4(s, d)),
@@ -47,6 +50,7 @@ impl PseudoHeader {
         }
     }
 
+    #[inline]
     pub fn src(&self) -> IpAddr {
         match *self {
             PseudoHeader::V4 { src, .. } => IpAddr::V4(src),
@@ -54,6 +58,7 @@ impl PseudoHeader {
         }
     }
 
+    #[inline]
     pub fn dst(&self) -> IpAddr {
         match *self {
             PseudoHeader::V4 { dst, .. } => IpAddr::V4(dst),
@@ -62,6 +67,7 @@ impl PseudoHeader {
     }
 
     /// The same pair seen from the other end (for a reply).
+    #[inline]
     pub fn reversed(&self) -> Self {
         match *self {
             PseudoHeader::V4 { src, dst } => PseudoHeader::V4 { src: dst, dst: src },
@@ -70,6 +76,7 @@ impl PseudoHeader {
     }
 
     /// Longest TCP segment (header + data) the length field can express.
+    #[inline]
     pub fn max_segment_len(&self) -> usize {
         match self {
             PseudoHeader::V4 { .. } => u16::MAX as usize,
@@ -81,24 +88,39 @@ impl PseudoHeader {
     /// segment of `tcp_len` bytes.
     #[inline]
     pub fn checksum(&self, tcp_len: usize) -> Checksum {
-        let mut c = Checksum::new();
-        match self {
-            PseudoHeader::V4 { src, dst } => {
-                c.add_u32(u32::from(*src))
-                    .add_u32(u32::from(*dst))
-                    .add_u16(u16::from(PROTOCOL_TCP))
-                    .add_u16(tcp_len as u16);
-            }
-            PseudoHeader::V6 { src, dst } => {
-                c.add_bytes(&src.octets())
-                    .add_bytes(&dst.octets())
-                    .add_u32(tcp_len as u32)
-                    .add_u32(u32::from(PROTOCOL_TCP));
-            }
-        }
-        c
+        Checksum::from_raw(self.raw_sum(tcp_len))
     }
 
+    /// Unfolded native-endian sum of the pseudo-header (12 or 40 bytes, so
+    /// what follows starts at an even offset).
+    #[inline]
+    pub(crate) fn raw_sum(&self, tcp_len: usize) -> u64 {
+        let proto = u64::from(checksum::to_native(u16::from(PROTOCOL_TCP)));
+        match self {
+            PseudoHeader::V4 { src, dst } => {
+                u64::from(u32::from_ne_bytes(src.octets()))
+                    + u64::from(u32::from_ne_bytes(dst.octets()))
+                    + proto
+                    + u64::from(checksum::to_native(tcp_len as u16))
+            }
+            PseudoHeader::V6 { src, dst } => {
+                let (s, d) = (src.octets(), dst.octets());
+                let len = tcp_len as u32;
+                let mut sum = checksum::word64(&s[..8]);
+                sum = checksum::add_wide(sum, checksum::word64(&s[8..]));
+                sum = checksum::add_wide(sum, checksum::word64(&d[..8]));
+                sum = checksum::add_wide(sum, checksum::word64(&d[8..]));
+                checksum::add_wide(
+                    sum,
+                    u64::from(checksum::to_native((len >> 16) as u16))
+                        + u64::from(checksum::to_native(len as u16))
+                        + proto,
+                )
+            }
+        }
+    }
+
+    #[inline]
     fn check_len(&self, len: usize) -> Result<(), WireError> {
         let max = self.max_segment_len();
         if len > max {
@@ -123,56 +145,71 @@ impl Flags {
     pub const ECE: Flags = Flags(0x40);
     pub const CWR: Flags = Flags(0x80);
 
+    #[inline]
     pub const fn empty() -> Flags {
         Flags(0)
     }
 
+    #[inline]
     pub const fn bits(self) -> u8 {
         self.0
     }
 
     /// All bits of `other` are set in `self`.
+    #[inline]
     pub const fn contains(self, other: Flags) -> bool {
         self.0 & other.0 == other.0
     }
 
+    #[inline]
     pub const fn intersects(self, other: Flags) -> bool {
         self.0 & other.0 != 0
     }
 
+    #[inline]
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
 
+    #[inline]
     pub fn insert(&mut self, other: Flags) {
         self.0 |= other.0;
     }
 
+    #[inline]
     pub fn remove(&mut self, other: Flags) {
         self.0 &= !other.0;
     }
 
+    #[inline]
     pub const fn fin(self) -> bool {
         self.contains(Flags::FIN)
     }
+    #[inline]
     pub const fn syn(self) -> bool {
         self.contains(Flags::SYN)
     }
+    #[inline]
     pub const fn rst(self) -> bool {
         self.contains(Flags::RST)
     }
+    #[inline]
     pub const fn psh(self) -> bool {
         self.contains(Flags::PSH)
     }
+    #[inline]
     pub const fn ack(self) -> bool {
         self.contains(Flags::ACK)
     }
+    #[inline]
     pub const fn urg(self) -> bool {
         self.contains(Flags::URG)
     }
+    #[inline]
     pub const fn ece(self) -> bool {
         self.contains(Flags::ECE)
     }
+    #[inline]
     pub const fn cwr(self) -> bool {
         self.contains(Flags::CWR)
     }
@@ -180,12 +217,14 @@ impl Flags {
 
 impl BitOr for Flags {
     type Output = Flags;
+    #[inline]
     fn bitor(self, rhs: Flags) -> Flags {
         Flags(self.0 | rhs.0)
     }
 }
 
 impl BitOrAssign for Flags {
+    #[inline]
     fn bitor_assign(&mut self, rhs: Flags) {
         self.0 |= rhs.0;
     }
@@ -193,6 +232,7 @@ impl BitOrAssign for Flags {
 
 impl BitAnd for Flags {
     type Output = Flags;
+    #[inline]
     fn bitand(self, rhs: Flags) -> Flags {
         Flags(self.0 & rhs.0)
     }
@@ -200,12 +240,14 @@ impl BitAnd for Flags {
 
 impl Not for Flags {
     type Output = Flags;
+    #[inline]
     fn not(self) -> Flags {
         Flags(!self.0)
     }
 }
 
 impl fmt::Debug for Flags {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const NAMES: [(Flags, &str); 8] = [
             (Flags::CWR, "CWR"),
@@ -235,6 +277,7 @@ impl fmt::Debug for Flags {
 }
 
 impl fmt::Display for Flags {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self, f)
     }
@@ -247,7 +290,7 @@ impl fmt::Display for Flags {
 pub struct Segment<'a> {
     bytes: &'a [u8],
     header_len: u8,
-    options: TcpOptions,
+    options: CompactOptions,
 }
 
 #[inline(always)]
@@ -268,14 +311,15 @@ impl<'a> Segment<'a> {
     pub fn parse(bytes: &'a [u8], pseudo: &PseudoHeader) -> Result<Segment<'a>, WireError> {
         let seg = Segment::parse_unverified(bytes)?;
         pseudo.check_len(bytes.len())?;
-        let mut c = pseudo.checksum(bytes.len());
-        c.add_bytes(bytes);
-        if c.sum() != 0xffff {
+        // One pass, one fold: the pseudo-header's words and the segment's.
+        let sum = checksum::add_wide(pseudo.raw_sum(bytes.len()), checksum::raw_sum(bytes));
+        let folded = checksum::fold(sum);
+        if folded != 0xffff {
             // The sum over everything, the field included, is all ones when
             // the checksum is right. Otherwise recompute what it should be.
             let found = seg.checksum();
             return Err(WireError::BadChecksum {
-                expected: checksum::without_field(c.sum(), found),
+                expected: checksum::without_field(checksum::to_network(folded), found),
                 found,
             });
         }
@@ -284,7 +328,7 @@ impl<'a> Segment<'a> {
 
     /// Parse and validate everything except the checksum (for bytes whose
     /// checksum was verified elsewhere, e.g. by hardware offload).
-    #[inline]
+    #[inline(always)]
     pub fn parse_unverified(bytes: &'a [u8]) -> Result<Segment<'a>, WireError> {
         if bytes.len() < HEADER_LEN {
             return Err(WireError::TooShort {
@@ -304,9 +348,9 @@ impl<'a> Segment<'a> {
             });
         }
         let options = if header_len == HEADER_LEN {
-            TcpOptions::new()
+            CompactOptions::NONE
         } else {
-            TcpOptions::parse(&bytes[HEADER_LEN..header_len])?
+            CompactOptions::parse(&bytes[HEADER_LEN..header_len])?
         };
         Ok(Segment {
             bytes,
@@ -315,64 +359,105 @@ impl<'a> Segment<'a> {
         })
     }
 
+    #[inline]
     pub fn src_port(&self) -> u16 {
         be16(self.bytes, 0)
     }
+    #[inline]
     pub fn dst_port(&self) -> u16 {
         be16(self.bytes, 2)
     }
+    #[inline]
     pub fn seq(&self) -> SeqNum {
         SeqNum(be32(self.bytes, 4))
     }
+    #[inline]
     pub fn ack(&self) -> SeqNum {
         SeqNum(be32(self.bytes, 8))
     }
     /// Data offset in 32-bit words (5..=15).
+    #[inline]
     pub fn data_offset(&self) -> u8 {
         self.header_len / 4
     }
     /// The four reserved bits between data offset and the control bits.
+    #[inline]
     pub fn reserved(&self) -> u8 {
         self.bytes[12] & 0x0f
     }
+    #[inline]
     pub fn flags(&self) -> Flags {
         Flags(self.bytes[13])
     }
     /// The window field as sent (unscaled; MUST-1: unsigned).
+    #[inline]
     pub fn window(&self) -> u16 {
         be16(self.bytes, 14)
     }
+    #[inline]
     pub fn checksum(&self) -> u16 {
         be16(self.bytes, 16)
     }
+    #[inline]
     pub fn urgent(&self) -> u16 {
         be16(self.bytes, 18)
     }
-    pub fn options(&self) -> &TcpOptions {
-        &self.options
+    /// All options, parsed (validated already when the segment was).
+    #[inline]
+    pub fn options(&self) -> SegmentOptions {
+        SegmentOptions(self.options.expand(self.options_bytes()))
+    }
+    /// Maximum segment size option, if present (no need to build
+    /// [`TcpOptions`] for one field on the hot path).
+    #[inline]
+    pub fn mss(&self) -> Option<u16> {
+        self.options.mss()
+    }
+    #[inline]
+    pub fn window_scale(&self) -> Option<u8> {
+        self.options.window_scale()
+    }
+    #[inline]
+    pub fn sack_permitted(&self) -> bool {
+        self.options.sack_permitted()
+    }
+    /// (TSval, TSecr), if present.
+    #[inline]
+    pub fn timestamps(&self) -> Option<(u32, u32)> {
+        self.options.timestamps()
+    }
+    #[inline]
+    pub fn sack_blocks(&self) -> SackBlocks {
+        self.options.sack(self.options_bytes())
     }
     /// The raw options area (header bytes after the first 20).
+    #[inline]
     pub fn options_bytes(&self) -> &'a [u8] {
         &self.bytes[HEADER_LEN..self.header_len()]
     }
+    #[inline]
     pub fn header_len(&self) -> usize {
         usize::from(self.header_len)
     }
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         &self.bytes[self.header_len()..]
     }
     /// The whole segment as parsed.
+    #[inline]
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
     /// SEG.LEN: octets of sequence space the segment occupies, counting SYN
     /// and FIN (RFC 9293 §3.4).
+    #[inline]
     pub fn seg_len(&self) -> u32 {
         let f = self.flags();
         self.payload().len() as u32 + u32::from(f.syn()) + u32::from(f.fin())
     }
 
     /// The header as an owned value.
+    #[inline]
     pub fn header(&self) -> TcpHeader {
         TcpHeader {
             src_port: self.src_port(),
@@ -383,10 +468,11 @@ impl<'a> Segment<'a> {
             flags: self.flags(),
             window: self.window(),
             urgent: self.urgent(),
-            options: self.options,
+            options: self.options.expand(self.options_bytes()),
         }
     }
 
+    #[inline]
     pub fn to_owned(&self) -> TcpSegment {
         TcpSegment {
             header: self.header(),
@@ -396,6 +482,7 @@ impl<'a> Segment<'a> {
 }
 
 impl fmt::Debug for Segment<'_> {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Segment")
             .field("src_port", &self.src_port())
@@ -405,9 +492,30 @@ impl fmt::Debug for Segment<'_> {
             .field("flags", &self.flags())
             .field("window", &self.window())
             .field("urgent", &self.urgent())
-            .field("options", &self.options)
+            .field("options", &*self.options())
             .field("payload_len", &self.payload().len())
             .finish()
+    }
+}
+
+/// The options of a received segment, materialised on request from what the
+/// parser recorded. Dereferences to [`TcpOptions`], so `seg.options().mss`
+/// and `*seg.options()` both work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SegmentOptions(pub TcpOptions);
+
+impl core::ops::Deref for SegmentOptions {
+    type Target = TcpOptions;
+    #[inline]
+    fn deref(&self) -> &TcpOptions {
+        &self.0
+    }
+}
+
+impl From<SegmentOptions> for TcpOptions {
+    #[inline]
+    fn from(o: SegmentOptions) -> TcpOptions {
+        o.0
     }
 }
 
@@ -429,12 +537,14 @@ pub struct TcpHeader {
 
 impl TcpHeader {
     /// Length of the emitted header: 20 plus the padded options.
+    #[inline]
     pub fn header_len(&self) -> usize {
         HEADER_LEN + self.options.encoded_len()
     }
 
     /// Write header and `payload` into `out`, with the checksum computed over
     /// `pseudo` (MUST-2); returns the number of bytes written.
+    #[inline]
     pub fn emit(
         &self,
         pseudo: &PseudoHeader,
@@ -472,6 +582,7 @@ impl TcpHeader {
 
     /// Set the checksum field of an already emitted segment after one 16-bit
     /// word changed (RFC 1624), without summing the whole segment again.
+    #[inline]
     pub fn update_checksum(segment: &mut [u8], word_at: usize, new: u16) -> Result<(), WireError> {
         if segment.len() < HEADER_LEN || word_at % 2 == 1 || word_at + 2 > segment.len() {
             return Err(WireError::TooShort {
@@ -498,18 +609,22 @@ pub struct TcpSegment {
 }
 
 impl TcpSegment {
+    #[inline]
     pub fn len(&self) -> usize {
         self.header.header_len() + self.payload.len()
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
         false
     }
 
+    #[inline]
     pub fn emit(&self, pseudo: &PseudoHeader, out: &mut [u8]) -> Result<usize, WireError> {
         self.header.emit(pseudo, &self.payload, out)
     }
 
+    #[inline]
     pub fn to_bytes(&self, pseudo: &PseudoHeader) -> Result<Vec<u8>, WireError> {
         let mut out = vec![0u8; self.len()];
         let n = self.emit(pseudo, &mut out)?;
@@ -522,6 +637,7 @@ impl TcpSegment {
 mod tests {
     use super::*;
 
+    #[inline]
     fn ph() -> PseudoHeader {
         PseudoHeader::v4(Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2))
     }
