@@ -72,3 +72,23 @@ fn open_twice_is_already_exists() {
     .unwrap();
     assert_eq!(c.open(t(0), Some(b())), Err(Error::ConnectionAlreadyExists));
 }
+
+/// §3.10.1: OPEN itself sets SND.UNA = ISS and SND.NXT = ISS+1 (the SYN is
+/// formed then), before the caller has polled it out.
+#[test]
+fn open_sets_send_variables_at_once() {
+    let c = Connection::connect(
+        &plain(7),
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(0),
+    )
+    .unwrap();
+    let st = c.status();
+    assert_eq!((st.snd_una, st.snd_nxt), (SeqNum(7), SeqNum(8)));
+    let mut s = Connection::listen(&plain(300), b()).unwrap();
+    Raw::new(a(), b(), 100, Flags::SYN).to(&mut s, t(0));
+    assert_eq!(s.status().snd_nxt, SeqNum(301));
+}

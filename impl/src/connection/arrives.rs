@@ -182,6 +182,7 @@ impl Connection {
             }
         }
         self.init_send_side(now, iss);
+        self.queue_syn();
         self.snd_wnd = u32::from(seg.window());
         self.max_snd_wnd = self.snd_wnd;
         self.snd_wl1 = seg.seq();
@@ -229,8 +230,7 @@ impl Connection {
         // First: the ACK must acknowledge our SYN (ISS < SEG.ACK =< SND.NXT).
         let mut ack_ok = false;
         if f.ack() {
-            if !seg.ack().between_inclusive(self.iss + 1, self.snd_nxt) || self.snd_nxt == self.iss
-            {
+            if !seg.ack().between_inclusive(self.iss + 1, self.snd_nxt) {
                 if !f.rst() {
                     self.queue_rst(RstReply {
                         dst: remote,

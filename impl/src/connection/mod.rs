@@ -278,6 +278,8 @@ pub struct Connection {
     syn_pending: bool,
     /// A SYN of ours was retransmitted (RFC 6298 §5.7).
     syn_lost: bool,
+    /// Our SYN has been put on the wire at least once.
+    syn_transmitted: bool,
     /// Sequence number of our FIN, once the user closed.
     fin_seq: Option<SeqNum>,
     /// Our FIN has been sent at least once (SND.NXT covers it).
@@ -373,6 +375,7 @@ impl Connection {
             syn_acked: false,
             syn_pending: false,
             syn_lost: false,
+            syn_transmitted: false,
             fin_seq: None,
             fin_sent: false,
             irs: SeqNum(0),

@@ -136,9 +136,9 @@ impl Connection {
         };
         let pseudo = PseudoHeader::new(self.local.ip(), remote.ip()).ok()?;
         let len = hdr.emit(&pseudo, &[], buf).ok()?;
-        if self.snd_nxt == self.iss {
-            self.snd_nxt = self.iss + 1;
-            self.send_ptr = self.iss + 1;
+        if !self.syn_transmitted {
+            self.syn_transmitted = true;
+            self.last_send = now;
             self.rtt.on_send(self.iss + 1, now);
             self.rtx_epoch = now;
         } else {

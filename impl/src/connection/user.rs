@@ -276,6 +276,7 @@ impl Connection {
         self.snd_mss = super::default_send_mss(&remote);
         let iss = self.select_iss(now, remote);
         self.init_send_side(now, iss);
+        self.queue_syn();
         self.rcv_wscale = if self.cfg.window_scale {
             self.cfg.rcv_wscale()
         } else {
@@ -294,10 +295,19 @@ impl Connection {
         self.buf_seq = iss + 1;
         self.syn_acked = false;
         self.syn_lost = false;
+        self.syn_transmitted = false;
         self.rtx_count = 0;
         self.rtx_epoch = now;
         self.r1_reported = false;
         self.cc = crate::congestion::Congestion::new(self.snd_mss, iss);
+    }
+
+    /// A SYN is formed: SND.UNA = ISS, SND.NXT = ISS+1 (§3.10.1, §3.10.7.2);
+    /// `poll_transmit` puts it on the wire.
+    pub(super) fn queue_syn(&mut self) {
+        self.snd_nxt = self.iss + 1;
+        self.send_ptr = self.iss + 1;
+        self.syn_pending = true;
     }
 
     /// Forget the previous incarnation (before a new OPEN, or back to LISTEN).
