@@ -24,6 +24,8 @@ enum Command {
     Script(cmd::script::Args),
     /// Two engines over a seeded lossy network: transfer, close, verify every byte.
     Simulate(cmd::simulate::Args),
+    /// The engine against the Linux kernel's TCP over a TUN device (root): transfer, close, judge.
+    Interop(cmd::interop::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,5 +46,6 @@ fn main() -> ExitCode {
         Command::BenchReport(args) => cmd::bench_report::run(args),
         Command::Script(args) => cmd::script::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
+        Command::Interop(args) => cmd::interop::run(args),
     }
 }

@@ -2,5 +2,6 @@
 
 pub mod bench_report;
 pub mod check;
+pub mod interop;
 pub mod script;
 pub mod simulate;

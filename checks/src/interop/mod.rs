@@ -14,6 +14,7 @@ pub mod kernel;
 pub mod netns;
 pub mod packet;
 pub mod pump;
+pub mod report;
 pub mod scenario;
 pub mod selftest;
 pub mod sys;
@@ -125,6 +126,19 @@ impl TestCtx {
 
     pub fn notes(&self) -> Vec<String> {
         self.notes.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// Runs `f` in a fresh namespace; `Ok(Err(reason))` if interop cannot run here.
+    pub fn in_namespace_or_skip<T, F>(&self, f: F) -> Result<Result<T, String>, Failure>
+    where
+        T: Send,
+        F: FnOnce(Namespace) -> Result<T, Failure> + Send,
+    {
+        match run_in_namespace(&self.name, f) {
+            Ok(result) => result.map(Ok),
+            Err(SetupError::Unavailable(why)) => Ok(Err(why.to_string())),
+            Err(e) => Err(Failure::Setup(e)),
+        }
     }
 
     /// Runs `f` in a fresh namespace; a missing facility becomes a skip.

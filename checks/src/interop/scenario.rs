@@ -609,6 +609,117 @@ fn close_engine_first(ctx: &TestCtx, s: &mut Session) -> Result<(), Failure> {
     Ok(())
 }
 
+/// What a transfer measured.
+#[derive(Clone, Debug)]
+pub struct TransferSummary {
+    pub bytes: usize,
+    pub took: Duration,
+    /// Digest of what the engine sent and of what the kernel received (equal).
+    pub engine_to_kernel_digest: u64,
+    /// Digest of what the kernel sent and of what the engine received (equal).
+    pub kernel_to_engine_digest: u64,
+    pub engine_retransmissions: u64,
+    pub kernel_retransmissions: u32,
+}
+
+/// Establishes a session in `role` and moves `bytes` each way at once,
+/// verified by digest and byte for byte; then an orderly close with the engine
+/// first. The session is returned for more checks and the judge.
+pub fn transfer_session(
+    ctx: &TestCtx,
+    ns: Namespace,
+    role: Role,
+    bytes: usize,
+    impairment: Impairment,
+) -> Result<(Session, TransferSummary), Failure> {
+    let cfg = base_config();
+    let lossy = !impairment.is_none();
+    let pump_cfg = PumpConfig::impaired(ctx.seed, impairment);
+    let mut s = Session::establish(ctx, ns, role, &cfg, &pump_cfg)?;
+    let to_kernel = pattern(ctx.seed, bytes);
+    let to_engine = pattern(ctx.seed ^ 0xFFFF, bytes);
+    let (mut e_sent, mut k_sent) = (0usize, 0usize);
+    let (mut e_got, mut k_got) = (Vec::with_capacity(bytes), Vec::with_capacity(bytes));
+    let mut failure: Option<String> = None;
+    // Generous: at 5% loss a 1 MiB run takes 10-40 s here, most of it in
+    // retransmission timeouts (1 s minimum RTO, RFC 6298).
+    let limit = Duration::from_secs(if lossy {
+        20 + (bytes as u64 >> 20) * 100
+    } else {
+        30 + (bytes as u64 >> 20) * 5
+    });
+    let took = s.run_until("both directions to deliver every byte", limit, |e, k| {
+        let r = (|| -> Result<(), String> {
+            engine_write(&mut e.conn, &to_kernel, &mut e_sent)
+                .map_err(|x| format!("engine send: {x}"))?;
+            engine_read(&mut e.conn, &mut e_got).map_err(|x| format!("engine recv: {x}"))?;
+            kernel_write(k, &to_engine, &mut k_sent).map_err(|x| format!("kernel write: {x}"))?;
+            kernel_read(k, &mut k_got).map_err(|x| format!("kernel read: {x}"))?;
+            Ok(())
+        })();
+        if let Err(m) = r {
+            failure = Some(m);
+        }
+        failure.is_some() || (e_got.len() >= bytes && k_got.len() >= bytes)
+    });
+    let took = match took {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(Failure::check(format!(
+                "{e}: engine got {} of {bytes}, kernel got {} of {bytes}; {}",
+                e_got.len(),
+                k_got.len(),
+                s.describe()
+            )))
+        }
+    };
+    if let Some(m) = failure {
+        return Err(Failure::check(format!("{m}\n  {}", s.describe())));
+    }
+    let (dk, dk_sent) = (digest(&k_got), digest(&to_kernel));
+    let (de, de_sent) = (digest(&e_got), digest(&to_engine));
+    ctx.say(format!(
+        "{}: {bytes} B each way in {:.2}s; engine->kernel digest {dk:016x} (sent {dk_sent:016x}), kernel->engine {de:016x} (sent {de_sent:016x})",
+        role.name(),
+        took.as_secs_f64()
+    ));
+    s.ensure(k_got.len() == bytes && k_got == to_kernel, || {
+        format!("kernel received {} bytes that differ from what the engine sent (first difference at {:?})",
+            k_got.len(), k_got.iter().zip(&to_kernel).position(|(a, b)| a != b))
+    })?;
+    s.ensure(e_got.len() == bytes && e_got == to_engine, || {
+        format!("engine received {} bytes that differ from what the kernel sent (first difference at {:?})",
+            e_got.len(), e_got.iter().zip(&to_engine).position(|(a, b)| a != b))
+    })?;
+    let (le, lk) = s.pump.link_stats();
+    let engine_retransmissions = s.engine.conn.stats().retransmissions;
+    let kernel_retransmissions = kernel::negotiated(&s.kernel)
+        .map(|n| n.retransmits_total)
+        .unwrap_or(0);
+    ctx.say(format!(
+        "link to engine {le:?}; link to kernel {lk:?}; engine retransmissions {engine_retransmissions}, kernel retransmissions {kernel_retransmissions}"
+    ));
+    close_engine_first(ctx, &mut s)?;
+    let summary = TransferSummary {
+        bytes,
+        took,
+        engine_to_kernel_digest: dk,
+        kernel_to_engine_digest: de,
+        engine_retransmissions,
+        kernel_retransmissions,
+    };
+    Ok((s, summary))
+}
+
+/// The analysis flags a transfer over `impairment` may raise.
+pub fn transfer_flags(impairment: &Impairment) -> Vec<&'static str> {
+    if impairment.is_none() {
+        FLOW_CONTROL_FLAGS.to_vec()
+    } else {
+        flags_with(FLOW_CONTROL_FLAGS, IMPAIRED_FLAGS)
+    }
+}
+
 /// 1 MiB (or `bytes`) each way at once, verified by digest and byte for byte,
 /// then an orderly close. `impairment` applies to both directions.
 pub fn transfer(
@@ -618,71 +729,8 @@ pub fn transfer(
     impairment: Impairment,
 ) -> Result<Outcome, Failure> {
     ctx.in_namespace(|ns| {
-        let cfg = base_config();
-        let lossy = !impairment.is_none();
-        let pump_cfg = PumpConfig::impaired(ctx.seed, impairment);
-        let mut s = Session::establish(ctx, ns, role, &cfg, &pump_cfg)?;
-        let to_kernel = pattern(ctx.seed, bytes);
-        let to_engine = pattern(ctx.seed ^ 0xFFFF, bytes);
-        let (mut e_sent, mut k_sent) = (0usize, 0usize);
-        let (mut e_got, mut k_got) = (Vec::with_capacity(bytes), Vec::with_capacity(bytes));
-        let mut failure: Option<String> = None;
-        let limit = Duration::from_secs(if lossy { 120 } else { 30 });
-        let took = s.run_until("both directions to deliver every byte", limit, |e, k| {
-            let r = (|| -> Result<(), String> {
-                engine_write(&mut e.conn, &to_kernel, &mut e_sent).map_err(|x| format!("engine send: {x}"))?;
-                engine_read(&mut e.conn, &mut e_got).map_err(|x| format!("engine recv: {x}"))?;
-                kernel_write(k, &to_engine, &mut k_sent).map_err(|x| format!("kernel write: {x}"))?;
-                kernel_read(k, &mut k_got).map_err(|x| format!("kernel read: {x}"))?;
-                Ok(())
-            })();
-            if let Err(m) = r {
-                failure = Some(m);
-            }
-            failure.is_some() || (e_got.len() >= bytes && k_got.len() >= bytes)
-        });
-        let took = match took {
-            Ok(t) => t,
-            Err(e) => {
-                return Err(Failure::check(format!(
-                    "{e}: engine got {} of {bytes}, kernel got {} of {bytes}; {}",
-                    e_got.len(),
-                    k_got.len(),
-                    s.describe()
-                )))
-            }
-        };
-        if let Some(m) = failure {
-            return Err(Failure::check(format!("{m}\n  {}", s.describe())));
-        }
-        let (dk, dk_sent) = (digest(&k_got), digest(&to_kernel));
-        let (de, de_sent) = (digest(&e_got), digest(&to_engine));
-        ctx.say(format!(
-            "{}: {bytes} B each way in {:.2}s; engine->kernel digest {dk:016x} (sent {dk_sent:016x}), kernel->engine {de:016x} (sent {de_sent:016x})",
-            role.name(),
-            took.as_secs_f64()
-        ));
-        s.ensure(k_got.len() == bytes && k_got == to_kernel, || {
-            format!("kernel received {} bytes that differ from what the engine sent (first difference at {:?})",
-                k_got.len(), k_got.iter().zip(&to_kernel).position(|(a, b)| a != b))
-        })?;
-        s.ensure(e_got.len() == bytes && e_got == to_engine, || {
-            format!("engine received {} bytes that differ from what the kernel sent (first difference at {:?})",
-                e_got.len(), e_got.iter().zip(&to_engine).position(|(a, b)| a != b))
-        })?;
-        let (le, lk) = s.pump.link_stats();
-        let stats = s.engine.conn.stats().clone();
-        ctx.say(format!(
-            "link to engine {le:?}; link to kernel {lk:?}; engine retransmissions {}, kernel retransmissions {}",
-            stats.retransmissions,
-            kernel::negotiated(&s.kernel).map(|n| n.retransmits_total).unwrap_or(0)
-        ));
-        close_engine_first(ctx, &mut s)?;
-        let expected = if lossy {
-            flags_with(FLOW_CONTROL_FLAGS, IMPAIRED_FLAGS)
-        } else {
-            FLOW_CONTROL_FLAGS.to_vec()
-        };
+        let expected = transfer_flags(&impairment);
+        let (mut s, _) = transfer_session(ctx, ns, role, bytes, impairment)?;
         s.judge(ctx, &expected)
     })
 }
