@@ -91,7 +91,8 @@ impl SimConfig {
         }
     }
 
-    /// Probabilities within 0..=1 (loss below 1), delays below the MSL.
+    /// Probabilities within 0..=1 (loss below 1), delay plus jitter below
+    /// the MSL.
     pub fn validate(&self) -> Result<(), SimError> {
         for (name, p) in [
             ("loss", self.loss),
@@ -105,7 +106,9 @@ impl SimConfig {
         if self.loss >= 1.0 {
             return Err(SimError::Probability("loss", self.loss));
         }
-        if self.delay + self.jitter + self.reorder_hold >= self.msl {
+        // Packets held longer than the MSL expire in the network; the base
+        // delay must stay below it, or nothing would ever arrive.
+        if self.delay + self.jitter >= self.msl {
             return Err(SimError::DelayBeyondMsl);
         }
         self.tcp.validate().map_err(SimError::Engine)
@@ -117,7 +120,7 @@ impl SimConfig {
 pub enum SimError {
     #[error("{0} must be a probability in 0..=1 (loss below 1), got {1}")]
     Probability(&'static str, f64),
-    #[error("delay + jitter + reorder hold must stay below the MSL")]
+    #[error("delay + jitter must stay below the MSL")]
     DelayBeyondMsl,
     #[error("engine configuration: {0}")]
     Engine(crate::error::Error),

@@ -32,6 +32,24 @@ fn the_same_seed_replays_the_same_run() {
     assert_eq!(x.duration, y.duration);
 }
 
+/// Reordered packets held past the MSL die in the network (and TIME-WAIT,
+/// 2×MSL, shrinks with it); the transfer still completes.
+#[test]
+fn packets_older_than_the_msl_expire() {
+    let mut cfg = SimConfig::new(11, 0.05, 0.05, 0.3, 50_000);
+    cfg.msl = std::time::Duration::from_millis(1500);
+    cfg.reorder_hold = std::time::Duration::from_secs(3);
+    let r = sim::run(&cfg).expect("valid config");
+    assert!(r.expired > 0, "no packet outlived the MSL: {r:?}");
+    assert!(
+        r.success(),
+        "{:?} {:?}\n{}",
+        r.transfers,
+        r.outcomes,
+        replay(&cfg)
+    );
+}
+
 /// The bar: 1,000 seeds at 20% loss, 10% duplication, 10%
 /// reordering, every byte verified.
 #[test]

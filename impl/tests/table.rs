@@ -412,3 +412,32 @@ proptest! {
         prop_assert_eq!(a.state(c).unwrap(), State::Established);
     }
 }
+
+#[test]
+fn ipv6_handshake_data_and_unmatched_reset() {
+    use std::net::Ipv6Addr;
+    let c6 = SocketAddr::new(
+        IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 1)),
+        40000,
+    );
+    let s6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2)), 443);
+    let (mut a, mut b) = (stack(21), stack(22));
+    let now = Instant::from_secs(1);
+    let l = b.listen(s6, 4).unwrap();
+    let c = a.connect(now, c6, s6).unwrap();
+    pump(&mut a, &mut b, now);
+    let s = b.accept(l).expect("established over IPv6");
+    assert_eq!(a.send(c, b"over v6").unwrap(), 7);
+    pump(&mut a, &mut b, now);
+    let mut buf = [0u8; 16];
+    assert_eq!(b.recv(s, &mut buf).unwrap(), 7);
+    assert_eq!(&buf[..7], b"over v6");
+    // A tuple that mixes families is refused with a typed error.
+    let r = a.connect(now, c6, SERVER);
+    assert_eq!(r.err(), Some(synack_tcp::Error::AddressFamilyMismatch));
+    // A segment for an unknown IPv6 port is reset.
+    let stray = packet(c6, SocketAddr::new(s6.ip(), 444), 5, 0, Flags::SYN, b"");
+    assert_eq!(b.on_packet(now, &stray), Ok(Dispatch::Unmatched));
+    let out = drain(&mut b, now);
+    assert_eq!(fields(&out[0]), (Flags::RST | Flags::ACK, 0, 6));
+}

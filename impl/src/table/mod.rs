@@ -768,11 +768,17 @@ impl Stack {
                 }
                 _ => None,
             };
-            self.reschedule(index);
             if let Some(n) = sent {
+                // Sending can arm a timer; if none is on the heap, push it
+                // now. Otherwise the full check waits for the drained call
+                // below, once per visit rather than once per segment.
+                if self.slots[index as usize].scheduled.is_none() {
+                    self.reschedule(index);
+                }
                 self.stats.packets_out += 1;
                 return Some(n);
             }
+            self.reschedule(index);
             self.dirty.pop_front();
             self.slots[index as usize].dirty = false;
             self.settle(index);
