@@ -3,6 +3,8 @@
 
 pub mod checksum;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod ip;
 pub mod options;
 pub mod tcp;
