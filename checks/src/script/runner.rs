@@ -35,6 +35,12 @@ use super::segment::Seg;
 const MAX_TIMER_STEPS: usize = 1_000_000;
 /// At most this many packets drained at one instant.
 const MAX_BURST: usize = 100_000;
+/// The most data one injected segment may carry (an IPv4 packet of 65535
+/// octets, less the largest IP and TCP headers).
+const MAX_SEGMENT_DATA: u32 = 65_535 - 60 - 60;
+/// The most a single read or write call may move (keeps a script from
+/// asking for gigabytes).
+const MAX_CALL_BYTES: i64 = 1 << 24;
 
 type Outcome<T> = Result<T, Failure>;
 
@@ -390,6 +396,15 @@ impl<E: Engine> Runner<E> {
                 )
             }
         };
+        if p.seq.len > MAX_SEGMENT_DATA {
+            return fail(
+                ev.line,
+                FailureKind::Unsupported(format!(
+                    "{} octets do not fit in one IP packet (at most {MAX_SEGMENT_DATA} here)",
+                    p.seq.len
+                )),
+            );
+        }
         let isn = self.engine_isn.unwrap_or(0);
         let seg = Seg {
             src: self.remote_addr(),
@@ -814,10 +829,10 @@ impl<E: Engine> Runner<E> {
                 };
                 let data: Vec<u8> = match (args.get(1), int_arg(args, 2)) {
                     (Some(Expr::Str(s)), _) => s.as_bytes().to_vec(),
-                    (_, Some(n)) if n >= 0 => vec![0u8; n as usize],
+                    (_, Some(n)) if (0..=MAX_CALL_BYTES).contains(&n) => vec![0u8; n as usize],
                     _ => {
                         return unsupported(format!(
-                            "{}: the length must be a non-negative number",
+                            "{}: the length must be a number from 0 to {MAX_CALL_BYTES}",
                             render_call(call)
                         ))
                     }
@@ -846,9 +861,9 @@ impl<E: Engine> Runner<E> {
                 let Some(conn) = conn_of(sock) else {
                     return done(Err("ENOTCONN"));
                 };
-                let Some(n) = int_arg(args, 2).filter(|n| *n >= 0) else {
+                let Some(n) = int_arg(args, 2).filter(|n| (0..=MAX_CALL_BYTES).contains(n)) else {
                     return unsupported(format!(
-                        "{}: the length must be a non-negative number",
+                        "{}: the length must be a number from 0 to {MAX_CALL_BYTES}",
                         render_call(call)
                     ));
                 };
@@ -1348,5 +1363,130 @@ mod tests {
     fn ipv6_scripts_run() {
         let r = run(&format!("--ip_version=ipv6\n{OPEN}"));
         assert!(r.passed(), "{r}");
+    }
+}
+
+/// Arbitrary scripts against the real engine: whatever they say, neither the
+/// runner nor the engine may panic, and every run ends in a report.
+#[cfg(test)]
+mod robustness {
+    use super::super::stack::StackEngine;
+    use super::super::{run_text, RunConfig};
+    use proptest::prelude::*;
+
+    fn time() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("+0".to_string()),
+            Just("+0.01".to_string()),
+            Just("+1".to_string()),
+            Just("*".to_string()),
+            Just("+0~+0.5".to_string()),
+            Just("+0...+0.3".to_string()),
+            (0u32..4000).prop_map(|ms| format!("{}.{:03}", ms / 1000, ms % 1000)),
+        ]
+    }
+
+    fn flags() -> impl Strategy<Value = String> {
+        prop::sample::subsequence(vec!['S', 'F', 'R', 'P', '.'], 0..=5).prop_map(|v| {
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                v.into_iter().collect()
+            }
+        })
+    }
+
+    fn segment() -> impl Strategy<Value = String> {
+        (
+            prop_oneof![Just("<"), Just(">"), Just(">?")],
+            flags(),
+            prop_oneof![0u32..3000, Just(u32::MAX - 5)],
+            0u32..300,
+            prop::option::of(0u32..3000),
+            prop::option::of(0u32..70_000),
+            prop_oneof![
+                Just(""),
+                Just(" <mss 1000>"),
+                Just(" <mss 536,nop,wscale 7,sackOK,TS val 1 ecr 0>"),
+                Just(" <...>"),
+                Just(" <sack 1:2 3:4>"),
+            ],
+        )
+            .prop_map(|(dir, f, seq, len, ack, win, opts)| {
+                let mut s = format!("{dir} {f} {seq}:{}({len})", seq.wrapping_add(len));
+                if let Some(a) = ack {
+                    s += &format!(" ack {a}");
+                }
+                if let Some(w) = win {
+                    s += &format!(" win {w}");
+                }
+                s + opts
+            })
+    }
+
+    fn call() -> impl Strategy<Value = String> {
+        let fd = 2i64..6;
+        prop_oneof![
+            Just("socket(..., SOCK_STREAM, IPPROTO_TCP) = 3".to_string()),
+            fd.clone().prop_map(|f| format!("bind({f}, ..., ...) = 0")),
+            (fd.clone(), -2i64..3).prop_map(|(f, b)| format!("listen({f}, {b}) = 0")),
+            fd.clone()
+                .prop_map(|f| format!("accept({f}, ..., ...) = {}", f + 1)),
+            fd.clone()
+                .prop_map(|f| format!("connect({f}, ..., ...) = -1 EINPROGRESS")),
+            fd.clone()
+                .prop_map(|f| format!("fcntl({f}, F_SETFL, O_RDWR|O_NONBLOCK) = 0")),
+            (fd.clone(), 0i64..5000).prop_map(|(f, n)| format!("write({f}, ..., {n}) = {n}")),
+            (fd.clone(), 0i64..5000).prop_map(|(f, n)| format!("read({f}, ..., {n}) = ...")),
+            fd.clone()
+                .prop_map(|f| format!("shutdown({f}, SHUT_WR) = 0")),
+            fd.clone().prop_map(|f| format!("close({f}) = 0")),
+            fd.clone().prop_map(|f| format!(
+                "setsockopt({f}, SOL_SOCKET, SO_LINGER, {{l_onoff=1, l_linger=0}}, 8) = 0"
+            )),
+            fd.clone()
+                .prop_map(|f| format!("setsockopt({f}, SOL_SOCKET, SO_KEEPALIVE, [1], 4) = 0")),
+            fd.prop_map(|f| format!("getsockopt({f}, SOL_SOCKET, SO_ERROR, [0], [4]) = 0")),
+        ]
+    }
+
+    fn script() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            (time(), prop_oneof![segment(), call()]).prop_map(|(t, e)| format!("{t} {e}")),
+            0..25,
+        )
+        .prop_flat_map(|lines| (Just(lines), any::<bool>()))
+        .prop_map(|(lines, open)| {
+            let mut s = String::from("--wscale=0\n--timestamps=0\n");
+            // Half the scripts first reach ESTABLISHED, so that the random
+            // lines also meet a synchronized connection.
+            if open {
+                s += "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+                      +0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n\
+                      +0 < S 1000:1000(0) win 8000\n+0 > S. 0:0(0) ack 1001 <...>\n\
+                      +0.01 < . 1001:1001(0) ack 1 win 8000\n+0 accept(3, ..., ...) = 4\n";
+            }
+            for l in lines {
+                s += &l;
+                s.push('\n');
+            }
+            s
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn runner_and_engine_never_panic(text in script()) {
+            let r = run_text("gen.pkt", &text, &RunConfig::default(), &mut |c: &RunConfig| {
+                StackEngine::new(&c.engine)
+            });
+            // Every outcome renders; failures carry a line inside the script.
+            let shown = r.to_string();
+            prop_assert!(shown.contains("gen.pkt"));
+            if let super::super::Outcome::Failed(f) = &r.outcome {
+                prop_assert!(f.line <= text.lines().count());
+            }
+        }
     }
 }
