@@ -5,8 +5,36 @@
 //! drive the engine's user interface (RFC 9293 §3.10.1-6). See [`runner`] for the
 //! time and sequence-number model.
 //!
-//! Entry points: [`run_text`] for one script held in memory, [`run_paths`] for
-//! files and directories (every `*.pkt` below a directory, in name order).
+//! Entry points: [`run_text`] for one script held in memory; [`collect_scripts`]
+//! and [`run_files`] for files and directories (every `*.pkt` below a
+//! directory, in name order). [`stack::StackEngine`] binds the runner to the
+//! engine's `Stack`; any other engine can implement [`Engine`].
+//!
+//! # What is understood
+//!
+//! - the time column: `0.100`, `+0.1`, `*`, `0.1~0.2` (a range), `A...B` (a
+//!   blocking call from A returning at B); `--tolerance_usecs` (default 4000);
+//! - `<` and `>` segments: flags `S F R P . U E W` or `-`, `start:end(len)`,
+//!   `ack N`, `win N`, `urg N`, options `mss`, `wscale`, `sackOK`,
+//!   `TS val X ecr Y`, `sack A:B ...`, `nop`, `eol`, or `<...>` for any;
+//!   `[ect0]`-style IP annotations are skipped;
+//! - system calls `socket bind listen accept connect write read send recv
+//!   sendto recvfrom shutdown close setsockopt getsockopt fcntl` with return
+//!   values and errno names (Linux's numbering); blocking calls block unless
+//!   the socket is non-blocking (`fcntl` O_NONBLOCK or `SOCK_NONBLOCK`);
+//! - header lines `--name=value` (see [`config::SETTINGS`]; unknown ones are
+//!   noted and ignored), `//` and `/* */` comments, `#ifdef`/`#ifndef`/`#else`/
+//!   `#endif`; backquoted shell commands and `%{ }%` blocks are counted, not run.
+//!
+//! # Differences from packetdrill
+//!
+//! - injected options are laid out by the engine's wire encoder (its own NOP
+//!   padding), so `nop`/`eol` in a `<` line do not reach the wire as written;
+//! - the TS value of an expected segment is not compared (the engine's clock
+//!   is its own); its echo is;
+//! - `>?` marks a segment the engine may send or omit (for RFC MAYs);
+//! - the engine's ISN is learned afresh for each new incarnation the script
+//!   starts (see [`runner`]).
 
 pub mod ast;
 pub mod config;

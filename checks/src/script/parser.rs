@@ -475,6 +475,15 @@ fn parse_flags(word: Option<&str>) -> LineResult<FlagSet> {
 }
 
 fn parse_packet(lx: &mut Lexer<'_>, direction: Direction) -> LineResult<PacketSpec> {
+    // packetdrill's IP-level annotations (`[ect0]`, `[noecn]`, ...) are not
+    // modelled: skipped.
+    let rest = lx.rest();
+    if rest.starts_with('[') {
+        match rest.find(']') {
+            Some(end) => lx.advance(end + 1),
+            None => return expected("`]` closing the `[...]` annotation", None),
+        }
+    }
     let flags = parse_flags(lx.word())?;
     let start = number_u32(lx, "a sequence range `start:end(len)`")?;
     expect_punct(lx, ':', "in `start:end(len)`")?;
@@ -882,6 +891,12 @@ mod tests {
         ] {
             assert_eq!(packet(&format!("0 < {w} 5:5(0)")).flags, FlagSet(f), "{w}");
         }
+        // IP annotations are skipped.
+        assert_eq!(
+            packet("0 < [ect0] S. 5:5(0) ack 1").flags,
+            FlagSet(FlagSet::SYN | FlagSet::ACK)
+        );
+        assert!(p("0 < [ect0 S 5:5(0)").is_err());
         // Sequence ranges that wrap the 32-bit space.
         let s = packet("0 < . 4294967295:9(10) ack 1");
         assert_eq!(s.seq.len, 10);
