@@ -174,14 +174,28 @@ pub fn summary(cfg: &SimConfig, r: &SimReport) -> String {
     let end = |o: &Outcome| o.to_string();
     s.push_str(&format!("A (active open): {}\n", end(&r.outcomes[0])));
     s.push_str(&format!("B (passive open): {}\n", end(&r.outcomes[1])));
+    let gave_up = r
+        .outcomes
+        .iter()
+        .zip(["A", "B"])
+        .find_map(|(o, side)| match o {
+            Outcome::Closed(synack_tcp::Ended::TimedOut(kind)) => {
+                Some(format!("{side} gave up ({kind:?})"))
+            }
+            _ => None,
+        });
     let verdict = if !r.no_corruption() {
         "FAILED: data corrupted or duplicated".to_string()
-    } else if r.timed_out {
-        "TIMED OUT: the time limit passed before both sides finished".to_string()
     } else if r.success() {
         "OK: every byte delivered once, in order; both sides closed gracefully".to_string()
+    } else if let Some(who) = gave_up {
+        format!("TIMED OUT: {who}; no byte was delivered wrong")
+    } else if r.transfers.iter().all(|t| t.complete(r.bytes)) {
+        "DELIVERED: every byte once, in order, but a close was not graceful (see above)".to_string()
+    } else if r.timed_out {
+        "TIMED OUT: the virtual time limit passed before both sides finished".to_string()
     } else {
-        "INCOMPLETE: see the outcomes above".to_string()
+        "INCOMPLETE: see the outcomes above; no byte was delivered wrong".to_string()
     };
     s.push_str(&format!("result: {verdict}\n"));
     if !r.success() {
