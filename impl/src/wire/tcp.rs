@@ -288,6 +288,8 @@ impl fmt::Display for Flags {
 /// Parsing does not allocate.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Segment<'a> {
+    /// The fixed header, as an array so the accessors need no bounds checks.
+    fixed: &'a [u8; HEADER_LEN],
     bytes: &'a [u8],
     header_len: u8,
     options: CompactOptions,
@@ -352,7 +354,14 @@ impl<'a> Segment<'a> {
         } else {
             CompactOptions::parse(&bytes[HEADER_LEN..header_len])?
         };
+        let Some((fixed, _)) = bytes.split_first_chunk::<HEADER_LEN>() else {
+            return Err(WireError::TooShort {
+                needed: HEADER_LEN,
+                got: bytes.len(),
+            });
+        };
         Ok(Segment {
+            fixed,
             bytes,
             header_len: header_len as u8,
             options,
@@ -361,19 +370,19 @@ impl<'a> Segment<'a> {
 
     #[inline]
     pub fn src_port(&self) -> u16 {
-        be16(self.bytes, 0)
+        be16(self.fixed, 0)
     }
     #[inline]
     pub fn dst_port(&self) -> u16 {
-        be16(self.bytes, 2)
+        be16(self.fixed, 2)
     }
     #[inline]
     pub fn seq(&self) -> SeqNum {
-        SeqNum(be32(self.bytes, 4))
+        SeqNum(be32(self.fixed, 4))
     }
     #[inline]
     pub fn ack(&self) -> SeqNum {
-        SeqNum(be32(self.bytes, 8))
+        SeqNum(be32(self.fixed, 8))
     }
     /// Data offset in 32-bit words (5..=15).
     #[inline]
@@ -383,24 +392,24 @@ impl<'a> Segment<'a> {
     /// The four reserved bits between data offset and the control bits.
     #[inline]
     pub fn reserved(&self) -> u8 {
-        self.bytes[12] & 0x0f
+        self.fixed[12] & 0x0f
     }
     #[inline]
     pub fn flags(&self) -> Flags {
-        Flags(self.bytes[13])
+        Flags(self.fixed[13])
     }
     /// The window field as sent (unscaled; MUST-1: unsigned).
     #[inline]
     pub fn window(&self) -> u16 {
-        be16(self.bytes, 14)
+        be16(self.fixed, 14)
     }
     #[inline]
     pub fn checksum(&self) -> u16 {
-        be16(self.bytes, 16)
+        be16(self.fixed, 16)
     }
     #[inline]
     pub fn urgent(&self) -> u16 {
-        be16(self.bytes, 18)
+        be16(self.fixed, 18)
     }
     /// All options, parsed (validated already when the segment was).
     #[inline]
