@@ -437,3 +437,11 @@ fn zero_window_probing_never_times_out_while_answered() {
     assert!(probes >= 5, "{probes} probes");
     assert_eq!(c.status().snd_una, SeqNum(ISS + 1));
 }
+
+/// MUST-13: MSL defaults to two minutes, so TIME-WAIT to four.
+#[test]
+fn default_msl_is_two_minutes() {
+    let c = time_wait(&plain(ISS));
+    assert_eq!(c.config().msl, secs(120));
+    assert_eq!(c.poll_timeout(), Some(t(240_000)));
+}
