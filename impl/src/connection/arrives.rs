@@ -117,7 +117,7 @@ impl Connection {
         match self.state {
             State::Closed => self.arrive_closed(seg, remote),
             State::Listen => self.arrive_listen(now, seg, remote),
-            _ if self.remote != Some(remote) => self.stats.dropped.wrong_tuple += 1,
+            _ if self.remote.as_ref() != Some(&remote) => self.stats.dropped.wrong_tuple += 1,
             State::SynSent => self.arrive_syn_sent(now, seg),
             _ => self.arrive_other(now, seg),
         }
