@@ -11,9 +11,10 @@
 //! learned from the first SYN or SYN-ACK the engine sends (zero before that).
 //! So an injected `ack N` becomes `engine ISN + N`, and an expected `S. 0:0(0)`
 //! means "sequence number = the engine's ISN". When the script starts a new
-//! connection (injects a SYN without ACK, or calls `connect`), the engine's
-//! next SYN is taken as a new incarnation and its ISN learned afresh; a
-//! retransmitted SYN or SYN-ACK is compared against the ISN already known.
+//! connection (calls `connect`, or injects a SYN whose sequence number differs
+//! from its previous SYN's), the engine's next SYN is taken as a new
+//! incarnation and its ISN learned afresh; a retransmitted SYN or SYN-ACK, and
+//! the SYN-ACK of a simultaneous open, are compared against the ISN known.
 //!
 //! `>?` (a synack extension) marks a segment the engine may send or omit:
 //! for behaviour the RFC allows but does not require.
@@ -85,10 +86,14 @@ pub struct Runner<E: Engine> {
     /// line being run when they were sent, and the segment.
     pending: VecDeque<(u64, usize, Seg)>,
     engine_isn: Option<u32>,
-    /// The script has started a new connection (injected a SYN without ACK,
-    /// or called connect) since the engine's last SYN: the engine's next SYN
-    /// starts a new incarnation with a new ISN. Retransmitted SYNs keep theirs.
+    /// The script has started a new connection since the engine's last SYN
+    /// (called connect, or injected a SYN with another sequence number than
+    /// its previous SYN): the engine's next SYN starts a new incarnation with
+    /// a new ISN. Retransmissions, and the SYN,ACK of a simultaneous open,
+    /// must keep the ISN already learned.
     new_incarnation: bool,
+    /// The sequence number of the script's last SYN without ACK.
+    last_script_syn: Option<u32>,
     fds: BTreeMap<i64, Sock<E>>,
     inflight: Option<InFlight>,
     /// The line of the event last acted on (for reports of unexpected segments).
@@ -198,6 +203,7 @@ impl<E: Engine> Runner<E> {
             pending: VecDeque::new(),
             engine_isn: None,
             new_incarnation: false,
+            last_script_syn: None,
             fds: BTreeMap::new(),
             inflight: None,
             acting_line: 0,
@@ -424,7 +430,10 @@ impl<E: Engine> Runner<E> {
         };
         self.acting_line = ev.line;
         if p.flags.has(FlagSet::SYN) && !p.flags.has(FlagSet::ACK) {
-            self.new_incarnation = true;
+            if self.last_script_syn.is_some_and(|prev| prev != p.seq.start) {
+                self.new_incarnation = true;
+            }
+            self.last_script_syn = Some(p.seq.start);
         }
         self.note(format!("inject {}", render_spec(p)));
         let now = self.instant();
