@@ -659,14 +659,18 @@ reopening of TIME-WAIT. Segments carry ACK = SND.NXT when they carry ACK.
 Positions of SEG.SEQ (synchronized states and SYN-RECEIVED): `left` =
 RCV.NXT, `inside` = RCV.NXT+5000, `right` = RCV.NXT+RCV.WND-1 (the last octet
 of the window), `outside` = RCV.NXT+RCV.WND (just past the right edge), `old`
-= RCV.NXT-200. Two more columns test the acknowledgment field instead, with
-SEG.SEQ = RCV.NXT: `ack-beyond` (SEG.ACK = SND.NXT+1000) and `ack-ancient`
-(SEG.ACK = SND.UNA-20000, below SND.UNA-MAX.SND.WND); they apply to the
-segments whose ACK field is reached (ACK, FIN-ACK, DATA). The right edge stays at 11001 (script numbers): RCV.WND is
-10000 before the peer's FIN and 9999 after it, since the total of RCV.NXT
-and RCV.WND should not be reduced (§3.10.7.4 seventh) and nothing is read. DATA carries 100 octets with PSH,ACK. In SYN-SENT the column is
-the acknowledgment instead: `ack-ok` = ISS+1, `ack-bad` = beyond SND.NXT.
-CLOSED (nothing listening) and LISTEN have no window: one script per type.
+= RCV.NXT-200. The right edge stays at 11001 (script numbers): RCV.WND is
+10000 before the peer's FIN and 9999 after it, since the total of RCV.NXT and
+RCV.WND should not be reduced (§3.10.7.4 seventh) and nothing is read. DATA
+carries 100 octets with PSH,ACK.
+
+Two more columns test the acknowledgment field instead, with SEG.SEQ =
+RCV.NXT: `ack-beyond` (SEG.ACK = SND.NXT+1000) and `ack-ancient` (SEG.ACK =
+SND.UNA-20000, below SND.UNA-MAX.SND.WND); they apply to the segments whose
+ACK field is reached (ACK, FIN-ACK, DATA). In SYN-SENT the column is the
+acknowledgment: `ack-ok` = ISS+1, `ack-bad` = beyond SND.NXT, `no-ack` for
+segments without ACK. CLOSED (nothing listening) and LISTEN have no window:
+one script per type.
 
 A cell reads: the reply (`ACK(n)` acknowledges n, script numbers; `-` is no
 reply; `ACK(n)?` is allowed but not required, written `>?` in the script, a
