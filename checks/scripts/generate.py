@@ -638,6 +638,8 @@ Scripts in packetdrill's syntax, run against the engine on virtual time by
 - `rfc9293/`: the worked examples of RFC 9293 §3.5 and §3.6, with the engine
   as one of the peers.
 - `timers/`: retransmission, keep-alive, TIME-WAIT expiry.
+- `variants/`: behaviour that depends on an engine setting (RFC 1337 vs
+  RFC 9293 for RST in TIME-WAIT, MAY-2 reopening).
 
 ## How the matrix scripts work
 
