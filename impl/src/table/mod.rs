@@ -8,7 +8,7 @@
 //!   backlog is full further SYNs are dropped, and the peer retransmits;
 //! - a RST for a segment that matches nothing (§3.5.2 group 1, §3.10.7.1);
 //! - compact TIME-WAIT entries ([`time_wait`]): once a connection reaches
-//!   TIME-WAIT with nothing left to send or read, its TCB is replaced by 20
+//!   TIME-WAIT with nothing left to send or read, its TCB is replaced by 16
 //!   bytes that answer for it until 2×MSL is over (MUST-13);
 //! - reuse of a tuple in TIME-WAIT only as MAY-2 allows: a new SYN whose
 //!   sequence number lies beyond the old connection's, an ISS above the old
@@ -257,7 +257,10 @@ impl Stack {
                 generation: self.slots[index as usize].generation,
             });
         }
-        if let Some(e) = self.time_wait_get(&key) {
+        if let Some(e) = self
+            .time_wait_get(&key)
+            .filter(|e| !e.expired(self.last_now))
+        {
             return Lookup::TimeWait(e);
         }
         match self.find_listener(&tuple.local) {
@@ -541,7 +544,8 @@ impl Stack {
                 return Ok(Dispatch::Connection(id));
             }
         }
-        if let Some(entry) = self.time_wait_get(&key) {
+        // An entry past its time that `on_timeout` has not purged yet is gone.
+        if let Some(entry) = self.time_wait_get(&key).filter(|e| !e.expired(now)) {
             return self.time_wait_segment(now, key, entry, &pseudo, &seg);
         }
         let local = SocketAddr::new(pseudo.dst(), seg.dst_port());
@@ -896,10 +900,11 @@ impl Stack {
     // ----- internals ------------------------------------------------------
 
     fn key_in_use(&self, key: &Key) -> bool {
-        match key {
-            Key::V4(k) => self.v4.contains_key(k) || self.tw4.get(k).is_some(),
-            Key::V6(k) => self.v6.contains_key(k) || self.tw6.get(k).is_some(),
-        }
+        let connected = match key {
+            Key::V4(k) => self.v4.contains_key(k),
+            Key::V6(k) => self.v6.contains_key(k),
+        };
+        connected || self.time_wait_has(key)
     }
 
     fn ephemeral_port(&mut self, ip: IpAddr, remote: SocketAddr) -> Result<u16, Error> {
