@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use synack_checks::interop::scenario::{self, Aborter, Closer, Role};
-use synack_checks::interop::{selftest, Failure, Impairment, Outcome, TestCtx};
+use synack_checks::interop::{selftest, table, Failure, Impairment, Outcome, TestCtx};
 
 type TestFn = fn(&TestCtx) -> Result<Outcome, Failure>;
 
@@ -102,6 +102,14 @@ const TESTS: &[(&str, TestFn)] = &[
     ("retransmission_engine_server", |c| {
         scenario::retransmission(c, Role::EngineServer)
     }),
+    ("table_refuses_closed_port", table::refuses_closed_port),
+    ("table_serves_four_kernel_clients", |c| {
+        table::serves_several_clients(c, 4, 200_000)
+    }),
+    (
+        "table_time_wait_acks_retransmitted_fin",
+        table::time_wait_acks_retransmitted_fin,
+    ),
 ];
 
 /// The seed every test uses unless `SYNACK_INTEROP_SEED` says otherwise.

@@ -6,6 +6,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use synack_tcp::connection::{Connection, State};
+use synack_tcp::table::{Dispatch, PacketError, Stack};
 use synack_tcp::wire::{parse_tcp_packet, Ipv4Header};
 use synack_tcp::{Event, Instant};
 
@@ -179,5 +180,49 @@ impl Endpoint for EngineHost {
                 ));
             }
         }
+    }
+}
+
+/// The engine's connection table ([`Stack`]) behind the engine's address:
+/// whole IP packets in and out, demultiplexing, listeners and the RSTs for
+/// segments that match nothing are all the table's own.
+pub struct StackHost {
+    pub stack: Stack,
+    /// How each packet from the kernel was dispatched (or why it was dropped).
+    pub dispatched: Vec<(Instant, Result<Dispatch, PacketError>)>,
+    /// The last time the pump gave the table (for user calls made between
+    /// two steps of the pump).
+    pub now: Instant,
+}
+
+impl StackHost {
+    pub fn new(stack: Stack) -> StackHost {
+        StackHost {
+            stack,
+            dispatched: Vec::new(),
+            now: Instant::ZERO,
+        }
+    }
+}
+
+impl Endpoint for StackHost {
+    fn on_packet(&mut self, now: Instant, packet: &[u8]) {
+        self.now = now;
+        let d = self.stack.on_packet(now, packet);
+        self.dispatched.push((now, d));
+    }
+
+    fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
+        self.now = now;
+        self.stack.poll_transmit(now, buf)
+    }
+
+    fn poll_timeout(&mut self) -> Option<Instant> {
+        self.stack.poll_timeout()
+    }
+
+    fn on_timeout(&mut self, now: Instant) {
+        self.now = now;
+        self.stack.on_timeout(now);
     }
 }

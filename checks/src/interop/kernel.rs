@@ -282,8 +282,19 @@ pub fn diag_lookup(local: SocketAddrV4, remote: SocketAddrV4) -> io::Result<Opti
             "unexpected sock_diag reply type {kind}"
         )));
     }
-    // inet_diag_msg: family, state, ...
-    Ok(Some(KernelState::from_code(reply[17])))
+    // inet_diag_msg: family, state, timer, retrans, then the socket id
+    // (sport, dport, src[16], dst[16], ...).
+    let Some(msg) = reply.get(16..16 + 4 + 40) else {
+        return Err(io::Error::other("short inet_diag_msg"));
+    };
+    // With no connection for the tuple, the kernel's lookup falls back to a
+    // listener on the local port: that is not this connection.
+    let dport = u16::from_be_bytes([msg[6], msg[7]]);
+    let dst = [msg[24], msg[25], msg[26], msg[27]];
+    if dport != remote.port() || dst != remote.ip().octets() {
+        return Ok(None);
+    }
+    Ok(Some(KernelState::from_code(msg[1])))
 }
 
 /// Renders the namespace's sockets the way `ss -tan` would (for reports).
@@ -298,6 +309,35 @@ pub fn ss_tan() -> String {
         }
         Err(e) => format!("(cannot read sockets: {e})\n"),
     }
+}
+
+/// The namespace's nonzero TCP counters (`/proc/thread-self/net/netstat` and
+/// `snmp`), for failure reports: they say why the kernel dropped a segment.
+pub fn nonzero_counters() -> String {
+    let mut out = Vec::new();
+    for file in [
+        "/proc/thread-self/net/netstat",
+        "/proc/thread-self/net/snmp",
+    ] {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        for pair in lines.chunks(2) {
+            let [names, values] = pair else { continue };
+            let (prefix, names) = names.split_once(':').unwrap_or(("", names));
+            let (_, values) = values.split_once(':').unwrap_or(("", values));
+            if prefix != "TcpExt" && prefix != "Tcp" {
+                continue;
+            }
+            for (n, v) in names.split_whitespace().zip(values.split_whitespace()) {
+                if v != "0" {
+                    out.push(format!("{prefix}.{n}={v}"));
+                }
+            }
+        }
+    }
+    out.join(" ")
 }
 
 /// The options the kernel negotiated on a connected socket.

@@ -18,6 +18,7 @@ pub mod report;
 pub mod scenario;
 pub mod selftest;
 pub mod sys;
+pub mod table;
 
 use std::io;
 use std::path::PathBuf;

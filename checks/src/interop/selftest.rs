@@ -180,6 +180,14 @@ pub fn state_lookup_agrees_with_proc(ctx: &TestCtx) -> Result<Outcome, Failure> 
         Failure::ensure(none.is_none(), || {
             format!("found {none:?} for a connection that does not exist")
         })?;
+        // Nor for one that would land on the listener's port: a listener is
+        // not the connection asked for.
+        let stranger = SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 47_022);
+        let on_listener =
+            kernel::diag_lookup(remote, stranger).map_err(Failure::io("sock_diag lookup"))?;
+        Failure::ensure(on_listener.is_none(), || {
+            format!("found {on_listener:?} for a tuple only the listener matches")
+        })?;
         // TIME-WAIT sockets are found too: close the client first.
         drop(client);
         let mut waited = 0;
