@@ -93,6 +93,9 @@ pub enum CloseReason {
     FinWait2Timeout,
     /// The local user called ABORT (or CLOSE before the handshake finished).
     Aborted,
+    /// A RST ended TIME-WAIT early (only where `rst_ends_time_wait`). The user
+    /// had already seen the connection close normally.
+    TimeWaitReset,
 }
 
 /// A user call that the state does not allow; the TCB is unchanged.
@@ -519,7 +522,7 @@ pub fn arrives_other(t: &mut Tcb, seg: &Segment, p: &Params, out: &mut Outputs) 
             }
             State::TimeWait => {
                 if p.rst_ends_time_wait {
-                    delete(t, out, CloseReason::Reset);
+                    delete(t, out, CloseReason::TimeWaitReset);
                 }
                 // RFC 1337: a RST in TIME-WAIT is ignored.
             }
