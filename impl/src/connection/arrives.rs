@@ -405,21 +405,6 @@ impl Connection {
             text_ok = false;
             self.ack_now = true;
         }
-        self.last_rx = now;
-        if self.cfg.keepalive.is_some() {
-            self.keepalive_probes = 0;
-            self.arm_keepalive(now);
-        }
-        // RFC 7323 §4.3: remember the timestamp of a segment that covers RCV.NXT.
-        if self.ts_ok {
-            if let Some((tsval, _)) = seg.options().timestamps {
-                if seq <= self.rcv_nxt && (tsval.wrapping_sub(self.ts_recent) as i32) >= 0 {
-                    self.ts_recent = tsval;
-                    self.ts_recent_at = now;
-                }
-            }
-        }
-
         // Second: RST (RFC 5961 §3).
         if f.rst() {
             if seq != self.rcv_nxt {
@@ -493,6 +478,23 @@ impl Connection {
             self.ack_now = true;
             self.stats.dropped.unacceptable_ack += 1;
             return;
+        }
+        // The segment passed every check: the peer is alive (MUST-26), and
+        // its timestamp becomes the reference (done here rather than right
+        // after the sequence test, so a rejected segment changes nothing).
+        self.last_rx = now;
+        if self.cfg.keepalive.is_some() {
+            self.keepalive_probes = 0;
+            self.arm_keepalive(now);
+        }
+        // RFC 7323 §4.3: remember the timestamp of a segment that covers RCV.NXT.
+        if self.ts_ok {
+            if let Some((tsval, _)) = seg.options().timestamps {
+                if seq <= self.rcv_nxt && (tsval.wrapping_sub(self.ts_recent) as i32) >= 0 {
+                    self.ts_recent = tsval;
+                    self.ts_recent_at = now;
+                }
+            }
         }
         self.process_ack(now, seg, ack);
 

@@ -303,6 +303,51 @@ fn note(cov: &mut Coverage, c: &Connection) {
     cov.states |= 1 << i;
 }
 
+/// Segments rejected by a validation check (not those partly processed
+/// first, like an ACK in CLOSING that is not for our FIN, or text that did
+/// not fit the buffer).
+fn rejected(c: &Connection) -> u64 {
+    let d = &c.stats().dropped;
+    d.malformed
+        + d.bad_checksum
+        + d.wrong_tuple
+        + d.closed
+        + d.listen_rst
+        + d.listen_ack
+        + d.listen_other
+        + d.syn_sent_bad_ack
+        + d.syn_sent_rst_no_ack
+        + d.syn_sent_other
+        + d.out_of_window
+        + d.paws
+        + d.rst_out_of_window
+        + d.rst_not_exact
+        + d.rst_in_time_wait
+        + d.syn_in_window
+        + d.no_ack
+        + d.unacceptable_ack
+}
+
+/// A rejected segment leaves the TCB as it was (issue 4, "Bad input"),
+/// except where the RFC asks for a change: a retransmitted FIN restarts
+/// TIME-WAIT, a new SYN sends a passive SYN-RECEIVED back to LISTEN.
+fn check_untouched(before: &super::Status, c: &Connection, rejected_before: u64) {
+    if rejected(c) == rejected_before {
+        return;
+    }
+    let mut after = c.status();
+    if before.state == State::SynReceived && matches!(after.state, State::Listen | State::TimeWait)
+    {
+        // A SYN in a passive SYN-RECEIVED returns it to LISTEN (or to the
+        // TIME-WAIT it was reopened from, MAY-2).
+        return;
+    }
+    if before.state == State::TimeWait && after.state == State::TimeWait {
+        after.timers.time_wait = before.timers.time_wait;
+    }
+    assert_eq!(before, &after, "a rejected segment changed the TCB");
+}
+
 /// Run one fuzz input. See the module documentation.
 pub fn drive(data: &[u8]) -> Coverage {
     let mut cov = Coverage::default();
@@ -326,7 +371,10 @@ pub fn drive(data: &[u8]) -> Coverage {
     let mut steps = 0;
     while !inp.is_empty() && steps < 2000 {
         steps += 1;
-        match inp.byte() % 10 {
+        let before = c.status();
+        let rejected_before = rejected(&c);
+        let op = inp.byte() % 10;
+        match op {
             0 => {
                 // Raw bytes, as they come (mostly rejected by the parser).
                 let n = usize::from(inp.byte()) * 2;
@@ -410,7 +458,7 @@ pub fn drive(data: &[u8]) -> Coverage {
                 }
                 c.on_timeout(now);
             }
-            _ => {
+            8 | 9 => {
                 // The next in-order data segment, as a well-behaved peer sends it.
                 let st = c.status();
                 let plen = usize::from(inp.byte()) * 4;
@@ -431,6 +479,10 @@ pub fn drive(data: &[u8]) -> Coverage {
                     payload,
                 );
             }
+            _ => {}
+        }
+        if !matches!(op, 6 | 7) {
+            check_untouched(&before, &c, rejected_before);
         }
         drain(&mut c, now);
         while c.poll_event().is_some() {}
