@@ -388,6 +388,38 @@ fn a_million_time_wait_entries_fit_in_100_mb() {
     assert!(t.is_empty());
 }
 
+/// A peer repeating its FIN restarts the timer without growing the expiry
+/// FIFO; restarted entries expire at their new time, others at theirs.
+#[test]
+fn restarts_do_not_grow_the_time_wait_fifo() {
+    let mut t = TimeWaitTable::<V4Key>::new(TupleHasherBuilder::new(1));
+    let key = |port: u16| V4Key {
+        local: [10, 0, 0, 2],
+        remote: [10, 0, 0, 1],
+        local_port: 80,
+        remote_port: port,
+    };
+    let entry = |expires_ms| TimeWaitEntry {
+        snd_nxt: SeqNum(1),
+        rcv_nxt: SeqNum(2),
+        expires_ms,
+        window: 0,
+    };
+    t.insert(key(1), entry(1000));
+    t.insert(key(2), entry(2000));
+    for i in 0..10_000 {
+        t.restart(&key(1), 5000 + i % 2);
+    }
+    assert_eq!(t.queued(), 2);
+    assert_eq!(t.expire(Instant::from_millis(1500)), 0);
+    assert_eq!(t.expire(Instant::from_millis(2500)), 1);
+    assert!(t.get(&key(2)).is_none());
+    assert_eq!(t.expire(Instant::from_millis(4999)), 0);
+    assert_eq!(t.expire(Instant::from_millis(5001)), 1);
+    assert!(t.is_empty());
+    assert_eq!(t.queued(), 0);
+}
+
 proptest! {
     /// Any bytes as a packet, to a table with a listener, a connection and a
     /// TIME-WAIT entry: no panic, and malformed input is counted and refused.

@@ -44,9 +44,11 @@ pub fn millis(now: Instant) -> u32 {
 }
 
 /// TIME-WAIT entries of one address family, keyed by 4-tuple, with a FIFO
-/// of (key, expiry) in expiry order: every entry lasts the same 2×MSL, so
-/// insertion order is expiry order. A restarted timer appends a new FIFO
-/// element; the stale one is recognised by its expiry and skipped.
+/// of (key, expiry) in insertion order, which is expiry order since every
+/// entry lasts the same 2×MSL. A restarted timer does not add to the FIFO
+/// (a peer repeating its FIN must not grow memory): when its element
+/// reaches the front with an expiry that no longer matches, it moves to the
+/// back with the new one. Elements of removed entries are dropped there too.
 #[derive(Debug, Clone)]
 pub struct TimeWaitTable<K: TupleKey> {
     entries: HashMap<K, TimeWaitEntry, TupleHasherBuilder>,
@@ -76,6 +78,12 @@ impl<K: TupleKey> TimeWaitTable<K> {
         self.entries.is_empty()
     }
 
+    /// Elements in the expiry FIFO (at least `len()`; stale ones linger
+    /// until they reach the front).
+    pub fn queued(&self) -> usize {
+        self.order.len()
+    }
+
     #[inline]
     pub fn get(&self, key: &K) -> Option<&TimeWaitEntry> {
         self.entries.get(key)
@@ -93,31 +101,35 @@ impl<K: TupleKey> TimeWaitTable<K> {
     pub fn restart(&mut self, key: &K, expires_ms: u32) {
         if let Some(e) = self.entries.get_mut(key) {
             e.expires_ms = expires_ms;
-            self.order.push_back((*key, expires_ms));
         }
     }
 
     pub fn remove(&mut self, key: &K) -> Option<TimeWaitEntry> {
-        // The FIFO element stays and is skipped when it reaches the front.
+        // The FIFO element stays and is dropped when it reaches the front.
         self.entries.remove(key)
     }
 
-    /// Drop the entries whose time is up; returns how many.
+    /// Drop the entries whose time is up; returns how many. Each FIFO
+    /// element is looked at a bounded number of times: it is dropped, or
+    /// moved back once per restart of its entry.
     pub fn expire(&mut self, now: Instant) -> usize {
         let mut gone = 0;
         while let Some(&(key, at)) = self.order.front() {
+            self.order.pop_front();
             match self.entries.get(&key) {
                 Some(e) if e.expires_ms == at => {
                     if !e.expired(now) {
+                        self.order.push_front((key, at));
                         break;
                     }
                     self.entries.remove(&key);
                     gone += 1;
                 }
-                // Removed, replaced or restarted since: a stale element.
-                _ => {}
+                // Restarted since: wait again at the back.
+                Some(e) => self.order.push_back((key, e.expires_ms)),
+                // Removed (reopened, reset or replaced): nothing to do.
+                None => {}
             }
-            self.order.pop_front();
         }
         gone
     }
