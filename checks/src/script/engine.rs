@@ -162,4 +162,7 @@ pub trait Engine {
     ) -> Result<(), CallError>;
     /// `SO_ERROR`: the error that ended the connection, if any.
     fn take_error(&mut self, conn: Self::Conn) -> Option<CallError>;
+    /// The receive and send buffer sizes a socket gets unless it sets its own
+    /// (what `getsockopt(SO_RCVBUF/SO_SNDBUF)` reports).
+    fn default_buffers(&self) -> (usize, usize);
 }

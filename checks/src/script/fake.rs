@@ -240,6 +240,10 @@ impl Engine for Fake {
         Ok(())
     }
 
+    fn default_buffers(&self) -> (usize, usize) {
+        (4096, 8192)
+    }
+
     fn take_error(&mut self, _c: u8) -> Option<CallError> {
         match self.conn {
             Some((St::Closed, ..)) => Some(CallError::Refused),

@@ -985,6 +985,41 @@ impl<E: Engine> Runner<E> {
                     "SO_KEEPALIVE" => i64::from(o.keepalive),
                     "TCP_NODELAY" => i64::from(o.nodelay),
                     "TCP_USER_TIMEOUT" => o.user_timeout.map_or(0, |d| d.as_millis() as i64),
+                    "SO_RCVBUF" => o
+                        .recv_buffer
+                        .unwrap_or_else(|| self.engine.default_buffers().0)
+                        as i64,
+                    "SO_SNDBUF" => o
+                        .send_buffer
+                        .unwrap_or_else(|| self.engine.default_buffers().1)
+                        as i64,
+                    "SO_LINGER" => {
+                        // Compared field by field: {l_onoff=.., l_linger=..}.
+                        let onoff = i64::from(o.linger_abort);
+                        if let Some(Expr::Struct(fields)) = args.get(3) {
+                            for (k, v) in fields {
+                                let ours = match k.as_str() {
+                                    "l_onoff" | "onoff" => onoff,
+                                    "l_linger" | "linger" => 0,
+                                    _ => continue,
+                                };
+                                if let Expr::Int(w) = v {
+                                    if *w != ours {
+                                        return fail(
+                                            line,
+                                            FailureKind::Syscall {
+                                                call: render_call(call),
+                                                expected: format!("{k}={w}"),
+                                                actual: format!("{k}={ours}"),
+                                            },
+                                        );
+                                    }
+                                }
+                            }
+                            return done(Ok(0));
+                        }
+                        onoff
+                    }
                     _ => {
                         return unsupported(format!("{}: option not supported", render_call(call)))
                     }
@@ -1291,6 +1326,36 @@ mod tests {
 ";
         let r = run(nb);
         assert!(r.passed(), "{r}");
+    }
+
+    #[test]
+    fn socket_options_read_back() {
+        let text = "\
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 getsockopt(3, SOL_SOCKET, SO_RCVBUF, [4096], [4]) = 0
++0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [9000], 4) = 0
++0 getsockopt(3, SOL_SOCKET, SO_RCVBUF, [9000], [4]) = 0
++0 getsockopt(3, SOL_SOCKET, SO_SNDBUF, [8192], [4]) = 0
++0 setsockopt(3, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}, 8) = 0
++0 getsockopt(3, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}, [8]) = 0
++0 setsockopt(3, IPPROTO_TCP, TCP_NODELAY, [1], 4) = 0
++0 getsockopt(3, IPPROTO_TCP, TCP_NODELAY, [1], [4]) = 0
++0 setsockopt(3, IPPROTO_TCP, TCP_USER_TIMEOUT, [5000], 4) = 0
++0 getsockopt(3, IPPROTO_TCP, TCP_USER_TIMEOUT, [5000], [4]) = 0
++0 getsockopt(3, SOL_SOCKET, SO_KEEPALIVE, [0], [4]) = 0
+";
+        let r = run(text);
+        assert!(r.passed(), "{r}");
+        let (line, kind) = failure(&text.replace(
+            "SO_LINGER, {l_onoff=1, l_linger=0}, [8]",
+            "SO_LINGER, {l_onoff=0, l_linger=0}, [8]",
+        ));
+        assert_eq!(line, 7);
+        assert!(matches!(kind, FailureKind::Syscall { .. }), "{kind:?}");
+        let (line, _) = failure(&text.replace("SO_KEEPALIVE, [0]", "SO_KEEPALIVE, [1]"));
+        assert_eq!(line, 12);
+        let (_, kind) = failure("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 setsockopt(3, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=5}, 8) = 0\n");
+        assert!(matches!(kind, FailureKind::Unsupported(_)), "{kind:?}");
     }
 
     #[test]

@@ -294,6 +294,10 @@ impl Engine for StackEngine {
         }
     }
 
+    fn default_buffers(&self) -> (usize, usize) {
+        (self.base.recv_buffer, self.base.send_buffer)
+    }
+
     fn take_error(&mut self, conn: ConnId) -> Option<CallError> {
         match self.stack.state(conn) {
             Ok(State::Closed) => match self.stack.send(conn, &[]) {
