@@ -15,6 +15,41 @@
 //!   SND.NXT, and a return to TIME-WAIT if the SYN was an old duplicate.
 //!
 //! Sans-IO like the connection: `now` comes in with every call.
+//!
+//! # Driving a stack
+//!
+//! After every input (`on_packet`, `on_timeout`, a user call) drain
+//! `poll_transmit` until it returns `None` and put the packets on the wire;
+//! then sleep until `poll_timeout` (or the next packet) and call
+//! `on_timeout`. Connection handles stay valid until their `Closed` event
+//! has been taken with `poll_event` (or `release` was called); a passive
+//! connection is handed out by `accept` once it is established.
+//!
+//! ```
+//! use std::net::SocketAddr;
+//! use synack_tcp::table::Stack;
+//! use synack_tcp::{Config, Instant, State};
+//!
+//! let client: SocketAddr = "10.0.0.1:40000".parse().unwrap();
+//! let server: SocketAddr = "10.0.0.2:80".parse().unwrap();
+//! let (mut a, mut b) = (Stack::new(Config::default(), 1)?, Stack::new(Config::default(), 2)?);
+//! let now = Instant::from_secs(1);
+//! let listener = b.listen(server, 16)?;
+//! let conn = a.connect(now, client, server)?;
+//! let mut buf = [0u8; 1600];
+//! for _ in 0..3 {
+//!     while let Some(n) = a.poll_transmit(now, &mut buf) {
+//!         b.on_packet(now, &buf[..n]).ok();
+//!     }
+//!     while let Some(n) = b.poll_transmit(now, &mut buf) {
+//!         a.on_packet(now, &buf[..n]).ok();
+//!     }
+//! }
+//! let accepted = b.accept(listener).expect("handshake done");
+//! assert_eq!(a.state(conn)?, State::Established);
+//! assert_eq!(b.state(accepted)?, State::Established);
+//! # Ok::<(), synack_tcp::Error>(())
+//! ```
 
 pub mod key;
 pub mod time_wait;
