@@ -1,0 +1,375 @@
+//! A variant's counterexamples, found by the model checker, replayed on the
+//! engine: once on an engine configured with the variant's design decision
+//! (it should fail the same way) and once on an engine configured as the
+//! standard model (it should resist).
+//!
+//! The events are the model's path: user calls, ticks, and network actions
+//! naming a segment by sender, control bits, SEQ, ACK, length and age. On the
+//! misconfigured engine the harness follows the model step by step and
+//! compares; on the standard engine a network action whose segment the
+//! engine never sent is skipped (and reported), since that engine behaves
+//! differently by design.
+
+use std::fmt;
+
+use stateright::{Checker, Model};
+use synack_model::endpoint::Params;
+use synack_model::model::{Action, TcpState};
+use synack_model::{Config, ConfigError, TcpModel, Variant};
+
+use super::harness::{Divergence, Harness};
+use super::reference::{RefState, Step, Wire};
+use super::system::System;
+
+/// Why a variant cannot be replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplayError {
+    /// The engine has no option for this design decision.
+    NotExpressible { variant: Variant, why: &'static str },
+    /// The configuration does not validate.
+    Config(String),
+}
+
+impl fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReplayError::NotExpressible { variant, why } => {
+                write!(
+                    f,
+                    "variant `{variant}` cannot be replayed on the engine: {why}"
+                )
+            }
+            ReplayError::Config(e) => write!(f, "invalid configuration: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ReplayError {}
+
+impl From<ConfigError> for ReplayError {
+    fn from(e: ConfigError) -> Self {
+        ReplayError::Config(e.to_string())
+    }
+}
+
+/// How one engine fared on one counterexample.
+#[derive(Debug, Clone)]
+pub struct EngineRun {
+    /// The engine's own history breaks the property.
+    pub fails: bool,
+    /// What was seen (the violation, or the states at the end).
+    pub detail: String,
+    /// Where the engine and the model parted ways, if they did (the
+    /// misconfigured run only).
+    pub divergence: Option<Divergence>,
+    /// Network steps skipped because the engine never sent that segment.
+    pub skipped: Vec<String>,
+    /// Final states (client, server).
+    pub end: (String, String),
+}
+
+/// One violated property of the variant, replayed.
+#[derive(Debug, Clone)]
+pub struct PropertyReplay {
+    pub property: &'static str,
+    pub steps: Vec<Step>,
+    /// The engine with the variant's decision.
+    pub misconfigured: EngineRun,
+    /// The engine with the standard decision.
+    pub standard: EngineRun,
+}
+
+impl PropertyReplay {
+    /// The misconfigured engine fails as the model does and the standard one resists.
+    pub fn confirmed(&self) -> bool {
+        self.misconfigured.fails && !self.standard.fails
+    }
+}
+
+/// The outcome of replaying a variant's counterexamples.
+#[derive(Debug, Clone)]
+pub struct ReplayReport {
+    pub variant: Variant,
+    pub config: Config,
+    pub properties: Vec<PropertyReplay>,
+}
+
+impl ReplayReport {
+    /// Every counterexample reproduced on the misconfigured engine and resisted by the standard one.
+    pub fn all_confirmed(&self) -> bool {
+        !self.properties.is_empty() && self.properties.iter().all(PropertyReplay::confirmed)
+    }
+}
+
+fn run_text(r: &EngineRun) -> String {
+    let mut s = if r.fails {
+        format!("FAILS ({})", r.detail)
+    } else {
+        format!("holds ({})", r.detail)
+    };
+    if let Some(d) = &r.divergence {
+        s.push_str(&format!(
+            "; left the model's path at step {} ({}): {}",
+            d.step_index,
+            d.step,
+            d.problems.join("; ")
+        ));
+    }
+    if !r.skipped.is_empty() {
+        s.push_str(&format!(
+            "; {} network step(s) skipped, segment never sent: {}",
+            r.skipped.len(),
+            r.skipped.join(", ")
+        ));
+    }
+    s
+}
+
+impl fmt::Display for ReplayReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "replay of variant `{}` on the engine", self.variant)?;
+        if self.properties.is_empty() {
+            return writeln!(
+                f,
+                "  the model checker found no counterexample: nothing to replay"
+            );
+        }
+        for p in &self.properties {
+            writeln!(
+                f,
+                "  {} ({} steps): {}",
+                p.property,
+                p.steps.len(),
+                if p.confirmed() {
+                    "confirmed"
+                } else {
+                    "NOT confirmed"
+                }
+            )?;
+            for (i, s) in p.steps.iter().enumerate() {
+                writeln!(f, "    {:>2}. {s}", i + 1)?;
+            }
+            writeln!(
+                f,
+                "    engine with the variant's decision: {}",
+                run_text(&p.misconfigured)
+            )?;
+            writeln!(
+                f,
+                "    engine as standard:                 {}",
+                run_text(&p.standard)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether the engine can be configured with the variant's decision.
+pub fn expressible(variant: Variant) -> Result<(), ReplayError> {
+    match variant {
+        Variant::TwoWayHandshake => Err(ReplayError::NotExpressible {
+            variant,
+            why: "the engine always completes a three-way handshake (RFC 9293 §3.5); no option turns it off",
+        }),
+        Variant::Generals => Err(ReplayError::NotExpressible {
+            variant,
+            why: "the two generals is a separate model, not a TCP configuration",
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The model's path for each violated `always`/`eventually` property.
+fn counterexamples(model: &TcpModel) -> Vec<(&'static str, Vec<(TcpState, Option<Action>)>)> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let checker = model.clone().checker().threads(threads).spawn_bfs().join();
+    let mut out = Vec::new();
+    for p in TcpModel::property_list() {
+        if p.expectation == stateright::Expectation::Sometimes {
+            continue;
+        }
+        if let Some(path) = checker.discovery(p.name) {
+            out.push((p.name, path.into_vec()));
+        }
+    }
+    out
+}
+
+fn steps_of(path: &[(TcpState, Option<Action>)]) -> Vec<Step> {
+    path.iter()
+        .filter_map(|(s, a)| {
+            let wire = |i: u8| s.net.get(usize::from(i)).map(Wire::of);
+            Some(match (*a)? {
+                Action::Deliver(i) => Step::Deliver(wire(i)?),
+                Action::Drop(i) => Step::Drop(wire(i)?),
+                Action::Duplicate(i) => Step::Duplicate(wire(i)?),
+                Action::Delay(i) => Step::Delay(wire(i)?),
+                Action::Tick => Step::Tick,
+                Action::Open { side, active } => Step::Open { side, active },
+                Action::Send(s) => Step::Send(s),
+                Action::Close(s) => Step::Close(s),
+                Action::Abort(s) => Step::Abort(s),
+                Action::Crash(s) => Step::Crash(s),
+            })
+        })
+        .collect()
+}
+
+/// Runs `steps` on a system alone, skipping network steps whose segment is
+/// not in flight, then lets time pass (up to `horizon`) while anything is
+/// pending, and judges `property` on the engines' history.
+fn run_alone(
+    mut sys: System,
+    params: [Params; 2],
+    steps: &[Step],
+    horizon: u8,
+    property: &str,
+) -> EngineRun {
+    let mut skipped = Vec::new();
+    let isn = |side: usize, now: u8| params[side].isn.iss(now);
+    for step in steps {
+        let present = match step {
+            Step::Deliver(w) | Step::Drop(w) | Step::Duplicate(w) | Step::Delay(w) => {
+                sys.net.iter().any(|p| p.wire() == *w)
+            }
+            _ => true,
+        };
+        if !present {
+            skipped.push(step.to_string());
+            continue;
+        }
+        sys.apply(step, &isn);
+    }
+    finish(sys, horizon, property, None, skipped)
+}
+
+/// Lets time run out and judges the property.
+fn finish(
+    mut sys: System,
+    horizon: u8,
+    property: &str,
+    divergence: Option<Divergence>,
+    skipped: Vec<String>,
+) -> EngineRun {
+    let params = sys.params;
+    let isn = |side: usize, now: u8| params[side].isn.iss(now);
+    while sys.now < horizon
+        && (!sys.net.is_empty() || sys.hosts.iter().any(|h| h.conn.poll_timeout().is_some()))
+    {
+        // Deliver what is in flight first, as a network that loses nothing
+        // more would, then let a tick pass.
+        if let Some(p) = sys.net.first() {
+            let w = p.wire();
+            sys.apply(&Step::Deliver(w), &isn);
+        } else {
+            sys.apply(&Step::Tick, &isn);
+        }
+    }
+    let seen: Vec<String> = sys
+        .violations
+        .iter()
+        .filter(|v| v.property == property)
+        .map(|v| v.detail.clone())
+        .collect();
+    let end = (sys.describe(0), sys.describe(1));
+    let (fails, detail) = match property {
+        "all_closed" | "within_horizon" => {
+            let closed = sys.all_closed();
+            (
+                !closed,
+                format!("ends with client {}, server {}", end.0, end.1),
+            )
+        }
+        _ if !seen.is_empty() => (true, seen.join("; ")),
+        _ => (
+            false,
+            format!("no {property} violation in the engines' history"),
+        ),
+    };
+    EngineRun {
+        fails,
+        detail,
+        divergence,
+        skipped,
+        end,
+    }
+}
+
+/// Replays every counterexample the checker finds for `variant` (with the
+/// rest of `config`) on the engine, misconfigured and standard.
+pub fn replay_variant(variant: Variant, config: &Config) -> Result<ReplayReport, ReplayError> {
+    expressible(variant)?;
+    let mut config = *config;
+    config.variant = variant;
+    let model = TcpModel::new(config)?;
+    let standard_config = Config {
+        variant: Variant::Standard,
+        ..config
+    };
+    let standard = TcpModel::new(standard_config)?;
+    let variant_params = [*model.params(0), *model.params(1)];
+    let standard_params = [*standard.params(0), *standard.params(1)];
+    let mut properties = Vec::new();
+    for (property, path) in counterexamples(&model) {
+        let steps = steps_of(&path);
+        properties.push(replay_steps(
+            &model,
+            config,
+            variant_params,
+            standard_params,
+            property,
+            steps,
+        )?);
+    }
+    Ok(ReplayReport {
+        variant,
+        config,
+        properties,
+    })
+}
+
+/// Replays one path: in lock step with the model on the misconfigured engine,
+/// alone on the standard one.
+pub fn replay_steps(
+    model: &TcpModel,
+    config: Config,
+    variant_params: [Params; 2],
+    standard_params: [Params; 2],
+    property: &'static str,
+    steps: Vec<Step>,
+) -> Result<PropertyReplay, ReplayError> {
+    let reference = RefState::new(config, 0)?;
+    let mut h = Harness::with_engine_params(model.clone(), reference, variant_params);
+    let mut divergence = None;
+    let mut rest = &steps[..];
+    for (i, step) in steps.iter().enumerate() {
+        if let Err(d) = h.step(step) {
+            divergence = Some(d);
+            rest = &steps[i + 1..];
+            break;
+        }
+    }
+    let mut mis = if divergence.is_some() {
+        // Continue on the engine alone.
+        let mut r = run_alone(h.system, variant_params, rest, config.horizon, property);
+        r.divergence = divergence;
+        r
+    } else {
+        finish(h.system, config.horizon, property, None, Vec::new())
+    };
+    // The harness moved shared violations out of the system; count them.
+    if let Some(v) = h.shared.iter().find(|v| v.property == property) {
+        if !mis.fails {
+            mis.fails = true;
+            mis.detail = v.detail.clone();
+        }
+    }
+    let std_sys = System::new(standard_params, config.msl, 0);
+    let std_run = run_alone(std_sys, standard_params, &steps, config.horizon, property);
+    Ok(PropertyReplay {
+        property,
+        steps,
+        misconfigured: mis,
+        standard: std_run,
+    })
+}
