@@ -18,6 +18,8 @@ struct Cli {
 enum Command {
     /// Model-check the TCP lifecycle model (or a variant) and print a verdict per property.
     Check(cmd::check::Args),
+    /// Serve stateright's Explorer: walk the model by hand, with the sequence diagram of the path so far.
+    Explore(cmd::explore::Args),
     /// Turn criterion's results into benches/REPORT.md with ratios to peers, targets and plots.
     BenchReport(cmd::bench_report::Args),
     /// Run packetdrill-syntax scenario scripts against the engine on virtual time.
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => cmd::check::run(args),
+        Command::Explore(args) => cmd::explore::run(args),
         Command::BenchReport(args) => cmd::bench_report::run(args),
         Command::Script(args) => cmd::script::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),

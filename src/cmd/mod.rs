@@ -2,6 +2,8 @@
 
 pub mod bench_report;
 pub mod check;
+pub mod explore;
 pub mod interop;
+pub mod model_args;
 pub mod script;
 pub mod simulate;
