@@ -410,3 +410,43 @@ fn typed_errors_name_the_problem() {
         other => panic!("expected a checksum error, got {other:?}"),
     }
 }
+
+/// The hot-path options parser and the public iterator agree on any bytes:
+/// same options, or the same first error.
+#[test]
+fn options_parser_agrees_with_iterator() {
+    use synack_tcp::wire::{OptionIter, TcpOption};
+    let guard = wire_common::seed("options_parser_agrees_with_iterator");
+    let mut runner = TestRunner::new(wire_common::proptest_config(guard.seed, 20_000));
+    // Bytes biased towards known kinds and small lengths, so that valid and
+    // nearly-valid options both occur often.
+    let byte = prop_oneof![0u8..=12, any::<u8>()];
+    runner
+        .run(&proptest::collection::vec(byte, 0..=44), |area| {
+            let mut folded = TcpOptions::new();
+            let mut error = None;
+            for opt in OptionIter::new(&area) {
+                match opt {
+                    Ok(TcpOption::Mss(v)) => folded.mss = Some(v),
+                    Ok(TcpOption::WindowScale(v)) => folded.window_scale = Some(v),
+                    Ok(TcpOption::SackPermitted) => folded.sack_permitted = true,
+                    Ok(TcpOption::Timestamps { tsval, tsecr }) => {
+                        folded.timestamps = Some((tsval, tsecr))
+                    }
+                    Ok(TcpOption::Sack(b)) => folded.sack = b,
+                    Ok(TcpOption::Nop | TcpOption::Unknown { .. }) => {}
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            let want = match error {
+                Some(e) => Err(e),
+                None => Ok(folded),
+            };
+            prop_assert_eq!(TcpOptions::parse(&area), want);
+            Ok(())
+        })
+        .unwrap();
+}
