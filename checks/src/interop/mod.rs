@@ -210,17 +210,86 @@ fn is_plain_chat(message: &str) -> bool {
         || message.starts_with("This frame undergoes the connection closing")
 }
 
+/// RFC 7323 §3.2: once both SYNs carried the timestamps option, every
+/// non-RST segment of the connection must carry it. Returns the engine's
+/// segments that do not, per 4-tuple, as descriptions.
+pub fn missing_timestamps(pump: &Pump) -> Vec<String> {
+    use packet::SegInfo;
+    use std::collections::HashMap;
+    // (engine end, kernel end) -> (engine's SYN had TS, kernel's SYN had TS)
+    let mut negotiated: HashMap<(std::net::SocketAddrV4, std::net::SocketAddrV4), (bool, bool)> =
+        HashMap::new();
+    let mut out = Vec::new();
+    for e in pump.log() {
+        if e.fate != Fate::Sent || e.injected {
+            continue;
+        }
+        let Ok(p) = SegInfo::parse(&e.packet) else {
+            continue;
+        };
+        let (key, from_engine) = match e.dir {
+            Dir::EngineToKernel => ((p.src, p.dst), true),
+            Dir::KernelToEngine => ((p.dst, p.src), false),
+        };
+        let entry = negotiated.entry(key).or_insert((false, false));
+        if p.has(synack_tcp::Flags::SYN) {
+            if from_engine {
+                entry.0 = p.options.timestamps.is_some();
+            } else {
+                entry.1 = p.options.timestamps.is_some();
+            }
+            continue;
+        }
+        if from_engine
+            && entry.0
+            && entry.1
+            && !p.has(synack_tcp::Flags::RST)
+            && p.options.timestamps.is_none()
+        {
+            out.push(format!("at {}: {p}", e.at));
+        }
+    }
+    out
+}
+
 /// Has tshark judge the pcap the pump wrote, with checksum validation on:
 /// no malformed frame, no bad checksum, and every TCP analysis flag tshark
 /// raises must be in `expected_flags` (else the test fails, naming the frame).
 /// Without tshark the test is skipped, never passed.
 pub fn judge_pcap(ctx: &TestCtx, pump: &Pump, expected_flags: &[&str]) -> Result<Outcome, Failure> {
+    judge_pcap_with(ctx, pump, expected_flags, 0)
+}
+
+/// [`judge_pcap`], for a test that knows the engine sends exactly
+/// `known_untimed` segments without a negotiated timestamps option (a
+/// deviation from RFC 7323 §3.2 that has been reported, not accepted: the
+/// count must match exactly, so a fix shows up as a failure to update).
+pub fn judge_pcap_with(
+    ctx: &TestCtx,
+    pump: &Pump,
+    expected_flags: &[&str],
+    known_untimed: usize,
+) -> Result<Outcome, Failure> {
     let path = pump.pcap_path();
     ctx.say(format!(
         "pcap: {} ({} frames)",
         path.display(),
         pump.frames()
     ));
+    let untimed = missing_timestamps(pump);
+    if known_untimed > 0 {
+        ctx.say(format!(
+            "KNOWN DEVIATION (RFC 7323 §3.2): {} engine segments without the negotiated timestamps option: {untimed:?}",
+            untimed.len()
+        ));
+    }
+    Failure::ensure(untimed.len() == known_untimed, || {
+        format!(
+            "RFC 7323 §3.2: timestamps were negotiated, yet {} engine segments lack the option (known: {known_untimed}): {}",
+            untimed.len(),
+            untimed.join("; ")
+        )
+    })?;
     let report = match crate::tshark::judge(path) {
         Ok(crate::tshark::Judgement::Report(r)) => r,
         Ok(crate::tshark::Judgement::NotAvailable(why)) => {

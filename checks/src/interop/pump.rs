@@ -46,6 +46,8 @@ pub struct LogEntry {
     pub dir: Dir,
     pub fate: Fate,
     pub packet: Vec<u8>,
+    /// Made by the test, not by the engine ([`Pump::inject_to_kernel`]).
+    pub injected: bool,
 }
 
 /// The pump's settings.
@@ -196,6 +198,7 @@ impl Pump {
             dir,
             fate,
             packet: packet.to_vec(),
+            injected: false,
         });
     }
 
@@ -208,7 +211,12 @@ impl Pump {
     pub fn inject_to_kernel(&mut self, packet: &[u8]) -> io::Result<()> {
         let now = self.now();
         self.note(now, Dir::EngineToKernel, Fate::Sent, packet);
-        self.deliver_to_kernel(now, packet)
+        self.deliver_to_kernel(now, packet)?;
+        let n = self.log.len();
+        for e in &mut self.log[n.saturating_sub(2)..] {
+            e.injected = true;
+        }
+        Ok(())
     }
 
     fn deliver_to_kernel(&mut self, now: Instant, packet: &[u8]) -> io::Result<()> {
