@@ -338,6 +338,9 @@ pub struct Connection {
     challenge_window: Instant,
     challenge_count: u32,
     pending_rsts: [Option<RstReply>; MAX_PENDING_RSTS],
+    /// The ACK still owed when TIME-WAIT ended before it was polled out
+    /// (a zero TIME-WAIT): (destination, SEQ, ACK).
+    final_ack: Option<(SocketAddr, SeqNum, SeqNum)>,
     time_wait_memory: Option<TimeWaitMemory>,
 
     events: u8,
@@ -413,6 +416,7 @@ impl Connection {
             challenge_window: now,
             challenge_count: 0,
             pending_rsts: [None; MAX_PENDING_RSTS],
+            final_ack: None,
             time_wait_memory: None,
             events: 0,
             terminal: [None; 2],

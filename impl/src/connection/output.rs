@@ -21,6 +21,9 @@ impl Connection {
                 return Some(t);
             }
         }
+        if let Some((dst, seq, ack)) = self.final_ack.take() {
+            return self.transmit_final_ack(now, buf, dst, seq, ack);
+        }
         let remote = self.remote?;
         match self.state {
             State::Closed | State::Listen => None,
@@ -90,6 +93,38 @@ impl Connection {
             len,
             src: self.local,
             dst: rst.dst,
+        })
+    }
+
+    fn transmit_final_ack(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        dst: SocketAddr,
+        seq: SeqNum,
+        ack: SeqNum,
+    ) -> Option<Transmit> {
+        let mut options = TcpOptions::new();
+        if self.ts_ok {
+            options.timestamps = Some((self.tsval(now), self.ts_recent));
+        }
+        let hdr = TcpHeader {
+            src_port: self.local.port(),
+            dst_port: dst.port(),
+            seq,
+            ack,
+            flags: Flags::ACK,
+            window: (self.recv_buf.window() >> self.rcv_wscale).min(65535) as u16,
+            options,
+            ..TcpHeader::default()
+        };
+        let pseudo = PseudoHeader::new(self.local.ip(), dst.ip()).ok()?;
+        let len = hdr.emit(&pseudo, &[], buf).ok()?;
+        self.stats.segments_sent += 1;
+        Some(Transmit {
+            len,
+            src: self.local,
+            dst,
         })
     }
 

@@ -18,6 +18,14 @@ impl Connection {
         if self.timers.time_wait.is_some_and(|t| now >= t) {
             self.timers.time_wait = None;
             if self.state == State::TimeWait {
+                if self.ack_now {
+                    // The ACK of the peer's FIN is still owed (TIME-WAIT of
+                    // zero, or the caller fired timers before polling): it
+                    // goes out even though the TCB is gone.
+                    if let Some(dst) = self.remote {
+                        self.final_ack = Some((dst, self.send_ptr, self.rcv_nxt));
+                    }
+                }
                 self.enter_closed(Ended::Graceful);
                 return;
             }
