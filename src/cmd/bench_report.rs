@@ -1316,7 +1316,7 @@ fn draw_plot_inner(
     } else {
         (0.0, x_max * 1.05 + 1.0)
     };
-    let (y0, y1) = (y_min.log10() - 0.15, y_max.log10() + 0.15);
+    let (y0, y1) = (y_min / 1.4, y_max * 1.4);
     let x_desc = if group.starts_with("table") {
         "connections in the table"
     } else {
@@ -1333,12 +1333,12 @@ fn draw_plot_inner(
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(80)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
+        .build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
     let x_fmt = |v: &f64| {
         let real = if x_log { 10f64.powf(*v) } else { *v };
         format!("{:.0}", real)
     };
-    let y_fmt = |v: &f64| duration(10f64.powf(*v));
+    let y_fmt = |v: &f64| duration(*v);
     chart
         .configure_mesh()
         .x_desc(x_desc)
@@ -1349,7 +1349,7 @@ fn draw_plot_inner(
         .draw()?;
     for (i, s) in series.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
-        let pts: Vec<(f64, f64)> = s.points.iter().map(|&(x, y)| (fx(x), y.log10())).collect();
+        let pts: Vec<(f64, f64)> = s.points.iter().map(|&(x, y)| (fx(x), y)).collect();
         chart
             .draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2)))?
             .label(s.label.clone())
@@ -1358,7 +1358,7 @@ fn draw_plot_inner(
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
+        .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;
