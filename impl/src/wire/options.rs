@@ -243,13 +243,20 @@ impl CompactOptions {
     pub(crate) fn parse(area: &[u8]) -> Result<CompactOptions, WireError> {
         // Fast path, inline: NOP NOP TS, the options of almost every segment
         // on an established connection with timestamps (RFC 7323 App. A).
-        if let [KIND_NOP, KIND_NOP, KIND_TIMESTAMPS, 10, a, b, c, d, e, f, g, h] = *area {
-            return Ok(CompactOptions {
-                tsval: u32::from_be_bytes([a, b, c, d]),
-                tsecr: u32::from_be_bytes([e, f, g, h]),
-                present: HAS_TIMESTAMPS,
-                ..CompactOptions::NONE
-            });
+        const NOP_NOP_TS: [u8; 4] = [KIND_NOP, KIND_NOP, KIND_TIMESTAMPS, 10];
+        if let Some(ts) = area.first_chunk::<12>() {
+            // One 32-bit compare for the four leading bytes.
+            if area.len() == 12
+                && u32::from_ne_bytes([ts[0], ts[1], ts[2], ts[3]])
+                    == u32::from_ne_bytes(NOP_NOP_TS)
+            {
+                return Ok(CompactOptions {
+                    tsval: u32::from_be_bytes([ts[4], ts[5], ts[6], ts[7]]),
+                    tsecr: u32::from_be_bytes([ts[8], ts[9], ts[10], ts[11]]),
+                    present: HAS_TIMESTAMPS,
+                    ..CompactOptions::NONE
+                });
+            }
         }
         Self::parse_any(area)
     }
