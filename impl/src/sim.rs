@@ -738,3 +738,50 @@ fn note_state(e: &mut Endpoint, now: Instant, trace: bool, out: &mut Vec<(Instan
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The checker itself: a wrong byte, and bytes past the stream's end,
+    /// are caught (so a run cannot pass by delivering garbage).
+    #[test]
+    fn verification_catches_corruption_and_excess() {
+        let cfg = SimConfig::new(4, 0.0, 0.0, 0.0, 10);
+        let good: Vec<u8> = (0..10).map(|i| stream_byte(4, Side::A, i)).collect();
+        let mut t = Transfer::default();
+        verify(&mut t, &cfg, Side::A, &good[..6]);
+        verify(&mut t, &cfg, Side::A, &good[6..]);
+        assert!(t.complete(10));
+        verify(&mut t, &cfg, Side::A, &[0]);
+        assert_eq!(t.excess, 1);
+        assert!(!t.complete(10));
+
+        let mut bad = good.clone();
+        bad[3] ^= 1;
+        let mut t = Transfer::default();
+        verify(&mut t, &cfg, Side::A, &bad);
+        assert_eq!((t.corrupt_at, t.delivered), (Some(3), 3));
+        // The other side's stream differs, so crossed streams are caught too.
+        let mut t = Transfer::default();
+        let other: Vec<u8> = (0..10).map(|i| stream_byte(4, Side::B, i)).collect();
+        verify(&mut t, &cfg, Side::A, &other);
+        assert!(t.corrupt_at.is_some());
+    }
+
+    #[test]
+    fn bad_configurations_are_refused() {
+        let mut c = SimConfig::new(1, 1.0, 0.0, 0.0, 10);
+        assert!(matches!(
+            c.validate(),
+            Err(SimError::Probability("loss", _))
+        ));
+        c.loss = 0.1;
+        c.duplicate = f64::NAN;
+        assert!(matches!(c.validate(), Err(SimError::Probability("dup", _))));
+        c.duplicate = 0.0;
+        c.delay = c.msl;
+        assert_eq!(c.validate(), Err(SimError::DelayBeyondMsl));
+        assert!(run(&c).is_err());
+    }
+}
