@@ -365,3 +365,65 @@ pub fn judge_pcap_with(
     })?;
     Ok(Outcome::Passed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expert_messages_map_to_analysis_flags() {
+        // Wireshark 4.x wording of the TCP analysis expert infos.
+        let cases = [
+            (
+                "This frame is a (suspected) retransmission",
+                Some("tcp.analysis.retransmission"),
+            ),
+            (
+                "This frame is a (suspected) fast retransmission",
+                Some("tcp.analysis.fast_retransmission"),
+            ),
+            (
+                "This frame is a (suspected) spurious retransmission",
+                Some("tcp.analysis.spurious_retransmission"),
+            ),
+            (
+                "This frame is a (suspected) out-of-order segment",
+                Some("tcp.analysis.out_of_order"),
+            ),
+            (
+                "Previous segment(s) not captured (common at capture start)",
+                Some("tcp.analysis.lost_segment"),
+            ),
+            (
+                "ACKed segment that wasn't captured (common at capture start)",
+                Some("tcp.analysis.ack_lost_segment"),
+            ),
+            ("Duplicate ACK (#3)", Some("tcp.analysis.duplicate_ack")),
+            ("TCP Zero Window segment", Some("tcp.analysis.zero_window")),
+            (
+                "TCP Zero Window Probe",
+                Some("tcp.analysis.zero_window_probe"),
+            ),
+            (
+                "TCP window specified by the receiver is now completely full",
+                Some("tcp.analysis.window_full"),
+            ),
+            ("TCP window update", Some("tcp.analysis.window_update")),
+            ("TCP keep-alive segment", Some("tcp.analysis.keep_alive")),
+            (
+                "ACK to a TCP keep-alive segment",
+                Some("tcp.analysis.keep_alive_ack"),
+            ),
+            ("D-SACK Sequence", Some("tcp.options.sack.dsack")),
+            ("Connection finish (FIN)", None),
+            ("Connection reset (RST)", None),
+        ];
+        for (message, flag) in cases {
+            assert_eq!(analysis_flag_of(message), flag, "{message}");
+        }
+        assert!(is_plain_chat(
+            "Connection establish request (SYN): server port 47001"
+        ));
+        assert!(!is_plain_chat("This frame is a (suspected) retransmission"));
+    }
+}
