@@ -64,7 +64,7 @@ impl GeneralsModel {
 
     /// Message `i` is sent by A when `i` is even, by B when odd.
     fn sender(i: u8) -> Lane {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             Lane::Left
         } else {
             Lane::Right

@@ -64,6 +64,8 @@ pub struct Endpoint {
     /// Ghost: the incarnation whose end `end` records.
     pub end_inc: u8,
     pub end: End,
+    /// Ghost: `end` came after this endpoint had sent its FIN (it was closing).
+    pub end_closing: bool,
     /// The connection ended during this tick other than through TIME-WAIT: the
     /// user opens (client) or listens (server) again only at the next tick.
     pub backoff: bool,
@@ -80,6 +82,7 @@ impl Endpoint {
             rx: 0,
             end_inc: 0,
             end: End::None,
+            end_closing: false,
             backoff: false,
         }
     }
@@ -102,11 +105,9 @@ pub mod flag {
     pub const OVERFLOW: u32 = 1 << 3;
     pub const SIM_OPEN: u32 = 1 << 4;
     pub const SIM_CLOSE: u32 = 1 << 5;
-    pub const FINAL_ACK_LOST: u32 = 1 << 6;
     pub const FINAL_ACK_RECOVERED: u32 = 1 << 7;
     pub const FINAL_ACK_GAVE_UP: u32 = 1 << 8;
     pub const HALF_OPEN_RESET: u32 = 1 << 9;
-    pub const HANDSHAKE_ACK_LOST: u32 = 1 << 10;
     pub const ESTABLISHED_BY_DATA: u32 = 1 << 11;
     pub const GRACEFUL_BROKEN: u32 = 1 << 12;
     pub const ABORTED: u32 = 1 << 13;
@@ -117,6 +118,10 @@ pub mod flag {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Ghost {
     pub flags: u32,
+    /// The incarnation whose final ACK was lost (0: none).
+    pub final_ack_lost: u8,
+    /// The incarnation whose handshake-completing ACK was lost (0: none).
+    pub handshake_ack_lost: u8,
     /// Segments lost so far (dropped, or expired in the network), counted up to 2:
     /// only "at most one" matters.
     pub losses: u8,
@@ -249,6 +254,8 @@ impl TcpModel {
             incs: 0,
             ghost: Ghost {
                 flags: 0,
+                final_ack_lost: 0,
+                handshake_ack_lost: 0,
                 losses: 0,
             },
         }
@@ -369,7 +376,8 @@ impl TcpModel {
             if before.state == State::SynReceived
                 && after.state.is_synchronized()
                 && f.seg.data > 0
-                && s.flag(flag::HANDSHAKE_ACK_LOST)
+                && s.ghost.handshake_ack_lost == inc
+                && inc != 0
             {
                 s.ghost.flags |= flag::ESTABLISHED_BY_DATA;
             }
@@ -418,6 +426,14 @@ impl TcpModel {
                 && matches!(after.state, State::TimeWait | State::Closed)
             {
                 m |= mark::FINAL_ACK;
+            }
+            if before.state == State::TimeWait
+                && after.state == State::TimeWait
+                && arrived.is_some_and(|f| f.seg.fin)
+                && seg.ack
+                && seg.data == 0
+            {
+                m |= mark::TIME_WAIT_ACK;
             }
             if before.state == State::SynSent
                 && after.state.is_synchronized()
@@ -468,7 +484,9 @@ impl TcpModel {
 
         // Ghost: how the connection ended.
         if let Some(reason) = out.closed {
-            self.record_end(s, side, End::Closed(reason), before.state, ev);
+            // The lost final ACK made good by TIME-WAIT answering the FIN again.
+            let by_tw = arrived.is_some_and(|f| f.mark & mark::TIME_WAIT_ACK != 0);
+            self.record_end(s, side, End::Closed(reason), before.state, by_tw, ev);
         }
         // A connection can run within one tick of the model's ISN clock (a
         // real one never does), so a host that just lost a connection starts
@@ -519,6 +537,7 @@ impl TcpModel {
         side: usize,
         end: End,
         from_state: State,
+        recovered_by_time_wait: bool,
         ev: &mut Option<&mut Vec<Event>>,
     ) {
         let inc = s.ep[side].inc;
@@ -541,11 +560,17 @@ impl TcpModel {
         }
         s.ep[side].end_inc = inc;
         s.ep[side].end = end;
+        s.ep[side].end_closing = matches!(
+            from_state,
+            State::FinWait1 | State::FinWait2 | State::Closing | State::LastAck | State::TimeWait
+        );
         let peer = 1 - side;
         // Final ACK lost: did the LAST-ACK side recover or give up?
-        if from_state == State::LastAck && s.flag(flag::FINAL_ACK_LOST) {
+        if from_state == State::LastAck && s.ghost.final_ack_lost == inc {
             match end {
-                End::Closed(CloseReason::Normal) => s.ghost.flags |= flag::FINAL_ACK_RECOVERED,
+                End::Closed(CloseReason::Normal) if recovered_by_time_wait => {
+                    s.ghost.flags |= flag::FINAL_ACK_RECOVERED
+                }
                 End::Closed(CloseReason::Reset | CloseReason::Timeout)
                     if s.ep[peer].end_inc == inc
                         && matches!(
@@ -558,10 +583,12 @@ impl TcpModel {
                 _ => {}
             }
         }
-        // One side closed gracefully, the other was reset or gave up, with at
-        // most one segment lost and no crash or abort: the lost final ACK was
-        // not recovered.
+        // One side closed gracefully, the other had sent its FIN too but was
+        // reset or gave up, with at most one segment lost and no crash or
+        // abort: the lost final ACK was not recovered.
         if s.ep[peer].end_inc == inc
+            && s.ep[side].end_closing
+            && s.ep[peer].end_closing
             && s.ghost.losses <= 1
             && !s.flag(flag::ABORTED | flag::CRASHED)
         {
@@ -622,10 +649,10 @@ impl TcpModel {
                 s.budget.drops -= 1;
                 s.ghost.losses = (s.ghost.losses + 1).min(2);
                 if f.mark & mark::FINAL_ACK != 0 {
-                    s.ghost.flags |= flag::FINAL_ACK_LOST;
+                    s.ghost.final_ack_lost = f.inc;
                 }
                 if f.mark & mark::HANDSHAKE_ACK != 0 {
-                    s.ghost.flags |= flag::HANDSHAKE_ACK_LOST;
+                    s.ghost.handshake_ack_lost = f.inc;
                 }
                 if let Some(ev) = ev.as_deref_mut() {
                     ev.push(Event::Lost {
@@ -635,7 +662,8 @@ impl TcpModel {
                 }
             }
             Action::Duplicate(i) => {
-                let f = *s.net.get(usize::from(i))?;
+                let mut f = *s.net.get(usize::from(i))?;
+                f.mark |= mark::DUPLICATE;
                 s.budget.dups -= 1;
                 if !s.net.insert(f) {
                     s.ghost.flags |= flag::OVERFLOW;
@@ -667,10 +695,10 @@ impl TcpModel {
                 for f in s.net.age(self.config.msl) {
                     s.ghost.losses = (s.ghost.losses + 1).min(2);
                     if f.mark & mark::FINAL_ACK != 0 {
-                        s.ghost.flags |= flag::FINAL_ACK_LOST;
+                        s.ghost.final_ack_lost = f.inc;
                     }
                     if f.mark & mark::HANDSHAKE_ACK != 0 {
-                        s.ghost.flags |= flag::HANDSHAKE_ACK_LOST;
+                        s.ghost.handshake_ack_lost = f.inc;
                     }
                     if let Some(ev) = ev.as_deref_mut() {
                         ev.push(Event::Expired {
@@ -809,13 +837,13 @@ impl TcpModel {
                 s.budget.crashes -= 1;
                 s.ghost.flags |= flag::CRASHED;
                 let st = s.ep[side].tcb.state;
-                self.record_end(&mut s, side, End::Crash, st, &mut ev);
+                self.record_end(&mut s, side, End::Crash, st, false, &mut ev);
                 s.ep[side].tcb = Tcb::closed();
                 s.ep[side].inc = 0;
                 s.ep[side].tx = 0;
                 s.ep[side].rx = 0;
                 s.ep[side].host = Host::Down(1);
-                if let Some(ev) = ev.as_deref_mut() {
+                if let Some(ev) = ev {
                     ev.push(Event::State {
                         lane: lane(side),
                         state: s.ep[side].describe(),
@@ -853,9 +881,10 @@ impl TcpModel {
                 continue;
             }
             // A user makes a call only once the segments of its previous call
-            // have left the network (delivered, lost or delayed): calls are
-            // spaced out, which keeps the interleavings of user calls and
-            // deliveries to the ones that lead somewhere different.
+            // have left the network (delivered, lost or delayed; copies the
+            // network made are unknown to it): calls are spaced out, which
+            // keeps the interleavings of user calls and deliveries to the
+            // ones that lead somewhere different.
             if s.net
                 .as_slice()
                 .iter()
@@ -1064,7 +1093,8 @@ impl TcpModel {
                 s.flag(flag::ESTABLISHED_BY_DATA)
             }),
         ];
-        let conds: [[fn(&TcpModel, &TcpState) -> bool; 11]; 2] = [
+        type Cond = fn(&TcpModel, &TcpState) -> bool;
+        let conds: [[Cond; 11]; 2] = [
             [
                 reach!(0, State::Closed),
                 reach!(0, State::Listen),
@@ -1202,8 +1232,13 @@ impl Expectations for TcpModel {
             // A reconnect within the same tick of the ISN clock reuses the ISS
             // while segments of the old connection are still in the network.
             (NoTimeWait, "no_old_segment_accepted") => c.duplicates + c.delays > 0,
-            // A half-open peer's retransmission reaches the new connection.
-            (FixedIsn, "no_old_segment_accepted") => c.crashes > 0,
+            // A half-open peer's retransmission reaches the new connection:
+            // old data is delivered, and an old handshake segment completes a
+            // second connection for an incarnation that already had one.
+            (
+                FixedIsn,
+                "no_old_segment_accepted" | "in_order_exactly_once" | "no_unrequested_connection",
+            ) => c.crashes > 0,
             // RFC 1337: a RST ends TIME-WAIT early, an old duplicate gets in.
             (TimeWaitAssassination, "no_old_segment_accepted") => c.duplicates + c.delays > 0,
             // The peer is gone (crashed, or aborted with its RST lost).
@@ -1211,15 +1246,18 @@ impl Expectations for TcpModel {
             _ => false,
         };
         let not_found = match (v, property) {
-            // The server is ESTABLISHED as soon as the SYN arrives.
-            (TwoWayHandshake, "third_ack_lost_data_establishes") => true,
             // No TIME-WAIT state at all.
             (NoTimeWait, "client_time_wait" | "server_time_wait" | "final_ack_lost_recovered") => {
                 true
             }
             // Scenarios that need a fault the configuration leaves out.
-            (_, "half_open_reset" | "server_closed") => c.crashes == 0 && c.aborts == 0,
-            (_, "final_ack_lost_recovered" | "final_ack_lost_peer_gave_up") => c.drops == 0,
+            (_, "final_ack_lost_recovered") => c.drops == 0 && c.delays == 0,
+            // TIME-WAIT absorbs one loss; giving up takes two.
+            (
+                Standard | TwoWayHandshake | FixedIsn | TimeWaitAssassination | NoFinWait2Timeout,
+                "final_ack_lost_peer_gave_up",
+            ) => c.drops < 2,
+            (_, "final_ack_lost_peer_gave_up") => c.drops == 0,
             (_, "third_ack_lost_data_establishes") => c.drops == 0,
             _ => false,
         };

@@ -19,6 +19,10 @@ pub mod mark {
     pub const HANDSHAKE_ACK: u8 = 2;
     /// A RST sent by an endpoint with no synchronized connection.
     pub const UNSYNC_RST: u8 = 4;
+    /// An ACK sent from TIME-WAIT in reply to a retransmitted FIN.
+    pub const TIME_WAIT_ACK: u8 = 8;
+    /// A copy the network made: its sender does not know it exists.
+    pub const DUPLICATE: u8 = 16;
 }
 
 /// A segment in flight.
