@@ -138,6 +138,8 @@ fn populated(n: u32) -> (Stack, Vec<FourTuple>) {
                     rcv_nxt: SeqNum(!i),
                     expires_ms: u32::MAX / 2,
                     window: 1000,
+                    ts_recent: 0,
+                    flags: 0,
                 },
             )
             .expect("fresh tuple");

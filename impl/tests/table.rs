@@ -252,6 +252,14 @@ fn time_wait_answers_fin_again_ignores_rst_and_acks_the_rest() {
     assert_eq!(b.on_packet(now, &fin), Ok(Dispatch::TimeWait));
     let out = drain(&mut b, now);
     assert_eq!(fields(&out[0]), (Flags::ACK, e.snd_nxt.0, e.rcv_nxt.0));
+    // Timestamps were negotiated: the ACK carries them (RFC 7323 §3.2),
+    // echoing TS.Recent.
+    assert!(e.timestamps());
+    let (_, seg) = parse_tcp_packet(&out[0]).expect("valid");
+    assert_eq!(
+        seg.options().timestamps.map(|(_, echo)| echo),
+        Some(e.ts_recent)
+    );
     // RFC 1337: a RST does not end TIME-WAIT.
     let rst = packet(CLIENT, SERVER, e.rcv_nxt.0, 0, Flags::RST, b"");
     b.on_packet(now, &rst).unwrap();
@@ -362,6 +370,8 @@ fn a_million_time_wait_entries_fit_in_100_mb() {
                 rcv_nxt: SeqNum(!i),
                 expires_ms: 240_000,
                 window: 1000,
+                ts_recent: 0,
+                flags: 0,
             },
         );
     }
@@ -404,6 +414,8 @@ fn restarts_do_not_grow_the_time_wait_fifo() {
         rcv_nxt: SeqNum(2),
         expires_ms,
         window: 0,
+        ts_recent: 0,
+        flags: 0,
     };
     t.insert(key(1), entry(1000));
     t.insert(key(2), entry(2000));

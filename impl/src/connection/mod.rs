@@ -454,6 +454,13 @@ impl Connection {
         self.ended
     }
 
+    /// TS.Recent (RFC 7323 §4.3) when timestamps were negotiated: the table
+    /// keeps echoing it from a compact TIME-WAIT entry, since every non-RST
+    /// segment must then carry timestamps (RFC 7323 §3.2).
+    pub fn ts_recent(&self) -> Option<u32> {
+        self.ts_ok.then_some(self.ts_recent)
+    }
+
     /// The next event for the application, if any. Non-terminal events come
     /// first, in a fixed order; `Closed` is always last.
     pub fn poll_event(&mut self) -> Option<Event> {

@@ -686,7 +686,7 @@ impl Stack {
                         .seq()
                         .in_window(entry.rcv_nxt, u32::from(entry.window).max(1))
                     {
-                        self.time_wait_ack(pseudo, seg, &entry);
+                        self.time_wait_ack(now, pseudo, seg, &entry);
                     }
                 }
             }
@@ -716,7 +716,7 @@ impl Stack {
                 Key::V4(k) => self.tw4.restart(&k, expires),
                 Key::V6(k) => self.tw6.restart(&k, expires),
             }
-            self.time_wait_ack(pseudo, seg, &entry);
+            self.time_wait_ack(now, pseudo, seg, &entry);
             return Ok(Dispatch::TimeWait);
         }
         // An acceptable segment with nothing in it needs no answer (an ACK
@@ -726,13 +726,19 @@ impl Stack {
         let acceptable_empty =
             seg.payload().is_empty() && !flags.syn() && !flags.fin() && seg.seq() == entry.rcv_nxt;
         if !acceptable_empty {
-            self.time_wait_ack(pseudo, seg, &entry);
+            self.time_wait_ack(now, pseudo, seg, &entry);
         }
         Ok(Dispatch::TimeWait)
     }
 
-    fn time_wait_ack(&mut self, pseudo: &PseudoHeader, seg: &Segment<'_>, e: &TimeWaitEntry) {
-        let header = TcpHeader {
+    fn time_wait_ack(
+        &mut self,
+        now: Instant,
+        pseudo: &PseudoHeader,
+        seg: &Segment<'_>,
+        e: &TimeWaitEntry,
+    ) {
+        let mut header = TcpHeader {
             src_port: seg.dst_port(),
             dst_port: seg.src_port(),
             seq: e.snd_nxt,
@@ -741,6 +747,9 @@ impl Stack {
             window: e.window,
             ..TcpHeader::default()
         };
+        if e.timestamps() {
+            header.options.timestamps = Some((ts_clock(now), e.ts_recent));
+        }
         if self.push_reply(pseudo.dst(), pseudo.src(), header) {
             self.stats.time_wait_acks += 1;
         }
@@ -1132,7 +1141,13 @@ impl Stack {
             snd_nxt: status.snd_nxt,
             rcv_nxt: status.rcv_nxt,
             expires_ms: time_wait::millis(expires),
+            ts_recent: conn.ts_recent().unwrap_or(0),
             window,
+            flags: if conn.ts_recent().is_some() {
+                TimeWaitEntry::TIMESTAMPS
+            } else {
+                0
+            },
         };
         let mut events = VecDeque::new();
         if !slot.released {
@@ -1210,4 +1225,10 @@ impl Stack {
         // be pushed twice, so `dirty` is left as it is.
         self.free.push(index);
     }
+}
+
+/// TSval for ACKs from TIME-WAIT: the connection's own clock (milliseconds
+/// of `now`, connection/output.rs), so the peer sees it keep increasing.
+fn ts_clock(now: Instant) -> u32 {
+    (now.micros() / 1000) as u32
 }

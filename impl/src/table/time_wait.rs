@@ -11,11 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use super::key::{TupleHasherBuilder, TupleKey};
 use crate::{Instant, SeqNum};
 
-/// What is left of a connection in TIME-WAIT: 16 bytes.
-///
-/// Timestamps are not echoed from here (TS.Recent is not kept): RFC 7323
-/// only asks a receiver to drop timestamp-less segments at its discretion,
-/// and an ACK from TIME-WAIT is advisory anyway.
+/// What is left of a connection in TIME-WAIT: 20 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeWaitEntry {
     /// SND.NXT: one past our FIN.
@@ -26,11 +22,23 @@ pub struct TimeWaitEntry {
     /// [`millis`]): 2×MSL is minutes, far below the 24 days a wrapping
     /// comparison can tell apart.
     pub expires_ms: u32,
+    /// TS.Recent to echo, when `flags` has [`TimeWaitEntry::TIMESTAMPS`].
+    pub ts_recent: u32,
     /// The window we advertise in ACKs from TIME-WAIT (already scaled down).
     pub window: u16,
+    /// [`TimeWaitEntry::TIMESTAMPS`], or 0.
+    pub flags: u16,
 }
 
 impl TimeWaitEntry {
+    /// Timestamps were negotiated: every ACK from TIME-WAIT carries them
+    /// (RFC 7323 §3.2).
+    pub const TIMESTAMPS: u16 = 1;
+
+    pub fn timestamps(&self) -> bool {
+        self.flags & Self::TIMESTAMPS != 0
+    }
+
     /// Whether TIME-WAIT has run out at `now`.
     pub fn expired(&self, now: Instant) -> bool {
         (millis(now).wrapping_sub(self.expires_ms) as i32) >= 0
