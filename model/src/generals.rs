@@ -160,6 +160,10 @@ impl Model for GeneralsModel {
     fn format_action(&self, a: &GeneralsAction) -> String {
         format!("{a:?}")
     }
+
+    fn as_svg(&self, path: stateright::Path<GeneralsState, GeneralsAction>) -> Option<String> {
+        Some(crate::diagram::svg(self, &path))
+    }
 }
 
 impl Diagram for GeneralsModel {

@@ -1154,6 +1154,10 @@ impl Model for TcpModel {
     fn format_action(&self, action: &Action) -> String {
         describe_action(action)
     }
+
+    fn as_svg(&self, path: stateright::Path<TcpState, Action>) -> Option<String> {
+        Some(crate::diagram::svg(self, &path))
+    }
 }
 
 /// A short text for an action, e.g. "client CLOSE" or "deliver #2".
