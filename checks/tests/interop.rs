@@ -110,6 +110,12 @@ const TESTS: &[(&str, TestFn)] = &[
         "table_time_wait_acks_retransmitted_fin",
         table::time_wait_acks_retransmitted_fin,
     ),
+    ("syn_retransmission_engine_client", |c| {
+        scenario::syn_retransmission(c, Role::EngineClient)
+    }),
+    ("syn_retransmission_engine_server", |c| {
+        scenario::syn_retransmission(c, Role::EngineServer)
+    }),
 ];
 
 /// The seed every test uses unless `SYNACK_INTEROP_SEED` says otherwise.

@@ -103,9 +103,26 @@ impl Session {
         cfg: &Config,
         pump_cfg: &PumpConfig,
     ) -> Result<Session, Failure> {
+        Session::establish_with(ctx, ns, role, cfg, pump_cfg, None)
+    }
+
+    /// [`Session::establish`] with a drop rule in force from the first packet.
+    pub fn establish_with(
+        ctx: &TestCtx,
+        ns: Namespace,
+        role: Role,
+        cfg: &Config,
+        pump_cfg: &PumpConfig,
+        filter: Option<super::pump::Filter>,
+    ) -> Result<Session, Failure> {
         let mut pump =
             Pump::new(ns.tun, pump_cfg, &ctx.pcap).map_err(Failure::io("creating the pump"))?;
-        let limit = Duration::from_secs(if pump_cfg.to_engine.is_none() { 5 } else { 30 });
+        let limit = Duration::from_secs(if pump_cfg.to_engine.is_none() && filter.is_none() {
+            5
+        } else {
+            30
+        });
+        pump.set_filter(filter);
         match role {
             Role::EngineClient => {
                 let kernel_addr = SocketAddrV4::new(KERNEL_ADDR, KERNEL_PORT);
@@ -1367,6 +1384,107 @@ pub fn retransmission(ctx: &TestCtx, role: Role) -> Result<Outcome, Failure> {
                 "tcp.analysis.spurious_retransmission",
                 "tcp.analysis.duplicate_ack",
                 "tcp.options.sack.dsack",
+            ],
+        )
+    })
+}
+
+/// SYN retransmission seen from the kernel: the engine's first SYN (as
+/// client) or SYN,ACK (as server) is lost. As client the engine must send the
+/// SYN again after its initial RTO (RFC 6298 §2.1; RFC 9293 §3.8.1); as server
+/// the kernel repeats its SYN and the engine answers it (or the engine repeats
+/// its SYN,ACK, whichever comes first). Either way the handshake completes and
+/// the repeated segment offers the same options as the first (its TSval moves on).
+pub fn syn_retransmission(ctx: &TestCtx, role: Role) -> Result<Outcome, Failure> {
+    ctx.in_namespace(|ns| {
+        let cfg = base_config();
+        let mut dropped = false;
+        let filter: super::pump::Filter = Box::new(move |dir, p| {
+            if dir != Dir::EngineToKernel || dropped {
+                return true;
+            }
+            let syn = SegInfo::parse(p).is_ok_and(|s| s.has(Flags::SYN));
+            if syn {
+                dropped = true;
+            }
+            !syn
+        });
+        let s = Session::establish_with(
+            ctx,
+            ns,
+            role,
+            &cfg,
+            &PumpConfig::clean(ctx.seed),
+            Some(filter),
+        )?;
+        let engine_syns: Vec<(Instant, SegInfo)> = s
+            .packets(Dir::EngineToKernel, Fate::Sent)
+            .into_iter()
+            .filter(|(_, p)| p.has(Flags::SYN))
+            .collect();
+        let kernel_syns: Vec<(Instant, SegInfo)> = s
+            .from_kernel()
+            .into_iter()
+            .filter(|(_, p)| p.has(Flags::SYN))
+            .collect();
+        ctx.say(format!(
+            "{}: engine SYNs at {:?}, kernel SYNs at {:?}",
+            role.name(),
+            engine_syns.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+            kernel_syns.iter().map(|(t, _)| *t).collect::<Vec<_>>()
+        ));
+        s.ensure(s.pump.filtered() == 1, || {
+            format!("{} segments dropped, expected 1", s.pump.filtered())
+        })?;
+        s.ensure(engine_syns.len() >= 2, || {
+            format!("the engine sent {} SYNs", engine_syns.len())
+        })?;
+        let (first, second) = (&engine_syns[0], &engine_syns[1]);
+        s.ensure(
+            first.1.seq == second.1.seq
+                && first.1.options.mss == second.1.options.mss
+                && first.1.options.window_scale == second.1.options.window_scale
+                && first.1.options.sack_permitted == second.1.options.sack_permitted
+                && first.1.options.timestamps.is_some() == second.1.options.timestamps.is_some(),
+            || format!("the repeated SYN differs: {} vs {}", first.1, second.1),
+        )?;
+        match role {
+            Role::EngineClient => {
+                let gap = second.0 - first.0;
+                s.ensure(gap >= cfg.initial_rto, || {
+                    format!(
+                        "SYN repeated after {gap:?}, before the initial RTO {:?}",
+                        cfg.initial_rto
+                    )
+                })?;
+                s.ensure(gap < cfg.initial_rto * 2, || {
+                    format!("SYN repeated only after {gap:?}")
+                })?;
+                s.ensure(kernel_syns.len() == 1, || {
+                    "the kernel sent its SYN,ACK more than once".into()
+                })?;
+            }
+            Role::EngineServer => {
+                // The kernel's SYN was repeated, or the engine's SYN,ACK was.
+                s.ensure(
+                    kernel_syns.len() >= 2 || s.engine.conn.stats().retransmissions >= 1,
+                    || "neither side repeated its part of the handshake".into(),
+                )?;
+            }
+        }
+        s.ensure(s.kernel_state()? == Some(KernelState::Established), || {
+            "kernel not ESTABLISHED".into()
+        })?;
+        let mut s = s;
+        close_engine_first(ctx, &mut s)?;
+        // The kernel may see its own SYN twice (a retransmission) and our
+        // repeated SYN,ACK answer it (a duplicate or a retransmission).
+        s.judge(
+            ctx,
+            &[
+                "tcp.analysis.retransmission",
+                "tcp.analysis.duplicate_ack",
+                "tcp.analysis.spurious_retransmission",
             ],
         )
     })
