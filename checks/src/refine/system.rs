@@ -145,6 +145,10 @@ pub struct Host {
     pub rx: Vec<u8>,
     /// ISS of each of this host's connections, by serial.
     pub iss: Vec<u32>,
+    /// The peer's serial each time this host entered ESTABLISHED.
+    pub established_with: Vec<u8>,
+    /// How this host's last connection ended, with its serial.
+    pub ended: Option<(u8, synack_tcp::Ended)>,
 }
 
 /// A data byte names its sender, the sender's connection and its offset, so
@@ -219,6 +223,8 @@ impl System {
             serial: 0,
             rx: Vec::new(),
             iss: Vec::new(),
+            established_with: Vec::new(),
+            ended: None,
         };
         let mut sys = System {
             params,
@@ -565,6 +571,7 @@ impl System {
 
     /// After a step: zero-length timers fire (a TIME-WAIT of 0 ticks), the
     /// applications read, the engines transmit, the server listens again.
+    #[allow(clippy::needless_range_loop)] // `side` also names the peer and the lane
     fn settle(&mut self, before: [State; 2]) {
         let now = self.instant();
         for side in 0..2 {
@@ -607,15 +614,75 @@ impl System {
         {
             self.relisten(1);
         }
-        for side in 0..2 {
-            if self.hosts[side].conn.state() != before[side] {
+        for (side, &was) in before.iter().enumerate() {
+            if self.hosts[side].conn.state() != was {
                 self.events.push(Event::State {
                     lane: lane(side),
                     state: self.describe(side),
                 });
             }
         }
+        for (side, &was) in before.iter().enumerate() {
+            self.check_connection(side, was);
+        }
         self.check_isn();
+    }
+
+    /// No unrequested connection: a host enters ESTABLISHED only with the
+    /// peer's latest connection, once. Final-ACK recovery: when one side of
+    /// a connection ends gracefully, the other is not reset or timed out.
+    fn check_connection(&mut self, side: usize, before: State) {
+        let peer = 1 - side;
+        let st = self.hosts[side].conn.status();
+        if st.state == State::Established && before != State::Established {
+            let peer_serial = self.hosts[peer].serial;
+            let peer_iss = self.hosts[peer].iss.last().copied();
+            let again = self.hosts[side].established_with.contains(&peer_serial);
+            if peer_iss != Some(st.irs.0) || again {
+                self.violations.push(Violation {
+                    property: "no_unrequested_connection",
+                    detail: format!(
+                        "{} ESTABLISHED with IRS {} but the peer's latest connection ({}) has ISS {:?}{}",
+                        side_name(side as u8),
+                        st.irs.0,
+                        peer_serial,
+                        peer_iss,
+                        if again { ", a second time" } else { "" }
+                    ),
+                });
+            }
+            self.hosts[side].established_with.push(peer_serial);
+        }
+        if let Some(e) = st.ended {
+            let serial = self.hosts[side].serial;
+            if self.hosts[side].ended.map(|(s, _)| s) != Some(serial) && before != State::Closed {
+                self.hosts[side].ended = Some((serial, e));
+                if let Some((ps, pe)) = self.hosts[peer].ended {
+                    use synack_tcp::{Ended, ResetReason, TimeoutKind};
+                    let graceful = |e: Ended| e == Ended::Graceful;
+                    let broken = |e: Ended| {
+                        matches!(
+                            e,
+                            Ended::Reset(ResetReason::ByPeer)
+                                | Ended::TimedOut(TimeoutKind::Retransmission)
+                        )
+                    };
+                    let paired = ps == self.hosts[peer].serial
+                        && self.hosts[side].established_with.last() == Some(&ps);
+                    if paired && ((graceful(e) && broken(pe)) || (broken(e) && graceful(pe))) {
+                        self.violations.push(Violation {
+                            property: "final_ack_recovery",
+                            detail: format!(
+                                "{} ended {:?} while its peer ended {:?}",
+                                side_name(side as u8),
+                                e,
+                                pe
+                            ),
+                        });
+                    }
+                }
+            }
+        }
     }
 
     fn transmit(&mut self, side: usize) {
