@@ -502,6 +502,16 @@ pub struct Ratio {
     pub separate_runs: bool,
 }
 
+/// Whether results written at these times are further apart than one run.
+fn spans_runs(written: &[SystemTime]) -> bool {
+    match (written.iter().min(), written.iter().max()) {
+        (Some(first), Some(last)) => last
+            .duration_since(*first)
+            .is_ok_and(|gap| gap > SAME_RUN_WINDOW),
+        _ => false,
+    }
+}
+
 /// The ratio of `ours` to `peer`, per unit when both have the same one.
 pub fn ratio(ours: &Bench, peer: &Bench) -> Ratio {
     // Bytes first: a transfer declaring segments and bytes is judged on
@@ -522,13 +532,12 @@ pub fn ratio(ours: &Bench, peer: &Bench) -> Ratio {
     };
     let o = |e: f64| ours.cost_per(unit, e);
     let p = |e: f64| peer.cost_per(unit, e);
-    let separate_runs = match (ours.written, peer.written) {
-        (Some(a), Some(b)) => {
-            let gap = a.duration_since(b).or_else(|_| b.duration_since(a));
-            gap.is_ok_and(|g| g > SAME_RUN_WINDOW)
-        }
-        _ => false,
-    };
+    let separate_runs = spans_runs(
+        &[ours.written, peer.written]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>(),
+    );
     Ratio {
         peer: peer.peer().unwrap_or("?"),
         point: p(peer.median.point) / o(ours.median.point),
@@ -749,9 +758,13 @@ fn lookup_target(benches: &[Bench]) -> Outcome {
     let sizes = [1u64, 1_000, 100_000, 1_000_000];
     let mut found = Vec::new();
     let mut absent = Vec::new();
+    let mut written = Vec::new();
     for s in sizes {
         match find_ours(benches, "table", "lookup", Some(s)) {
-            Some((_, b)) => found.push((s, b.median.point)),
+            Some((_, b)) => {
+                found.push((s, b.median.point));
+                written.extend(b.written);
+            }
             None => absent.push(s.to_string()),
         }
     }
@@ -760,6 +773,11 @@ fn lookup_target(benches: &[Bench]) -> Outcome {
             "no `table` benchmark named `*lookup*` at {}",
             absent.join(", ")
         ));
+    }
+    if spans_runs(&written) {
+        return Outcome::NotRun(
+            "the four lookups are not from one run: rerun them together".into(),
+        );
     }
     let (min_s, min_t) = found
         .iter()
@@ -984,6 +1002,15 @@ fn sig3(v: f64) -> String {
     }
 }
 
+/// A fact's value: whole numbers as they are, others to one decimal.
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
 /// A ratio, e.g. `2.41×`.
 pub fn times(r: f64) -> String {
     format!("{}×", sig3(r))
@@ -1084,6 +1111,9 @@ fn render(
     use std::fmt::Write as _;
     let mut s = String::new();
     let pairs = pair(benches);
+    // Criterion keeps every result it ever wrote; rows far older than the
+    // newest one are leftovers of an earlier run (or of a renamed benchmark).
+    let newest = benches.iter().filter_map(|b| b.written).max();
     let _ = writeln!(s, "# synack benchmark report\n");
     let _ = writeln!(
         s,
@@ -1161,11 +1191,16 @@ fn render(
         let _ = writeln!(s);
         for &i in &members {
             let b = &benches[i];
+            let stale = match (newest, b.written) {
+                (Some(n), Some(w)) => spans_runs(&[w, n]),
+                _ => false,
+            };
             let _ = write!(
                 s,
-                "| {}{} | {} | {} – {} | {} |",
+                "| {}{}{} | {} | {} – {} | {} |",
                 b.name(),
                 if b.peer().is_some() { " (peer)" } else { "" },
+                if stale { " ⚠ older run" } else { "" },
                 duration(b.median.point),
                 duration(b.median.lower),
                 duration(b.median.upper),
@@ -1200,7 +1235,7 @@ fn render(
             .filter(|(k, _)| k.split('.').next() == Some(group.split('/').next().unwrap_or("")))
             .collect();
         for (k, f) in group_facts {
-            let _ = writeln!(s, "- `{k}`: {} {}", f.value, f.unit);
+            let _ = writeln!(s, "- `{k}`: {} {}", number(f.value), f.unit);
         }
         if let Some(file) = plots.get(group) {
             let _ = writeln!(s, "\n![{group}: cost against size]({file})\n");
@@ -1232,7 +1267,9 @@ fn render(
          equal once `synack` and the peer's name are removed, or else (2) when synack has \
          only that one benchmark at that value in the group. Results written more than {} \
          minutes apart are marked ⚠ and count as not run for the targets: a ratio is only \
-         trusted from one run on one machine.",
+         trusted from one run on one machine. A row marked ⚠ older run was written that \
+         long before the newest result here: a leftover of an earlier run or of a renamed \
+         benchmark.",
         SAME_RUN_WINDOW.as_secs() / 60
     );
     let _ = writeln!(
@@ -1957,6 +1994,47 @@ mod tests {
             matches!(o, Outcome::NotRun(t) if t.contains("not from one run")),
             "{o:?}"
         );
+
+        // Lookups that would pass, but one of them is from an older run.
+        let mut lookups = Vec::new();
+        for n in ["1", "1000", "100000", "1000000"] {
+            lookups.push(put(
+                &root,
+                "table",
+                "lookup",
+                Some(n),
+                (10.0, 10.0, 10.0),
+                "null",
+            ));
+        }
+        let benches = load_benches(&root).unwrap();
+        let o = lookup_target(&benches);
+        assert!(matches!(&o, Outcome::Met(_)), "{o:?}");
+        fs::File::options()
+            .write(true)
+            .open(lookups[2].join("estimates.json"))
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+        let benches = load_benches(&root).unwrap();
+        let o = lookup_target(&benches);
+        assert!(
+            matches!(&o, Outcome::NotRun(t) if t.contains("not from one run")),
+            "{o:?}"
+        );
+
+        // In the report, the old rows are marked and the fresh ones are not.
+        let out = root.join("REPORT.md");
+        generate(&root, &out).unwrap();
+        let report = fs::read_to_string(&out).unwrap();
+        assert!(
+            report.contains("| smoltcp_in_order/64 (peer) ⚠ older run |"),
+            "{report}"
+        );
+        assert!(report.contains("| lookup/100000 ⚠ older run |"), "{report}");
+        assert!(report.contains("| lookup/1000 |"), "{report}");
+        assert!(report.contains("| in_order/64 |"), "{report}");
+        assert!(report.contains("⚠ not one run"), "{report}");
     }
 
     #[test]
@@ -2131,6 +2209,8 @@ mod tests {
         assert_eq!(duration(1234.0), "1.23 µs");
         assert_eq!(duration(10_600_000.0), "10.6 ms");
         assert_eq!(times(2.0), "2.00×");
+        assert_eq!(number(85.983232), "86.0");
+        assert_eq!(number(64516.0), "64516");
         assert_eq!(slug("wire/parse"), "wire-parse");
     }
 }
