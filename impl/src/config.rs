@@ -113,6 +113,10 @@ pub struct Config {
     pub isn: IsnSource,
     /// At most this many challenge ACKs per second (RFC 5961 §7).
     pub challenge_ack_limit: u32,
+    /// After ABORT sends its RST, linger in TIME-WAIT (RFC 9293 §3.5.2 says
+    /// the side issuing a reset should) instead of deleting the TCB at once
+    /// (§3.10.5, the default).
+    pub abort_time_wait: bool,
 }
 
 impl Default for Config {
@@ -140,6 +144,7 @@ impl Default for Config {
             sack: true,
             isn: IsnSource::Rfc6528 { secret: [0x5a; 16] },
             challenge_ack_limit: 100,
+            abort_time_wait: false,
         }
     }
 }

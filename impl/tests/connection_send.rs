@@ -400,3 +400,22 @@ fn urgent_data_end_to_end() {
         "urgent data acknowledged: no more URG"
     );
 }
+
+/// RFC 5681 §2: an ACK is a duplicate only with data outstanding; a bare
+/// FIN in flight (LAST-ACK) is left to the retransmission timer.
+#[test]
+fn no_fast_retransmit_of_a_bare_fin() {
+    let mut c = last_ack(&plain(ISS));
+    for i in 0..4 {
+        peer(PEER_ISS + 2, Flags::ACK)
+            .ack(ISS + 1)
+            .to(&mut c, t(10 + i));
+        silent(&mut c, t(10 + i));
+    }
+    assert_eq!(c.stats().fast_retransmits, 0);
+    c.on_timeout(c.poll_timeout().unwrap());
+    assert!(
+        one(&mut c, t(2000)).header.flags.fin(),
+        "the timer resends it"
+    );
+}

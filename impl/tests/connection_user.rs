@@ -287,3 +287,24 @@ fn invalid_config_is_rejected() {
     )
     .is_err());
 }
+
+/// §3.5.2 option: after ABORT's RST, linger in TIME-WAIT for 2×MSL.
+#[test]
+fn abort_into_time_wait_when_configured() {
+    let cfg = Config {
+        abort_time_wait: true,
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    c.abort(t(0)).unwrap();
+    assert_eq!(c.state(), State::TimeWait);
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, 0, Flags::RST));
+    assert_eq!(events(&mut c), vec![Event::Reset(ResetReason::Aborted)]);
+    let end = c.poll_timeout().unwrap();
+    assert_eq!(end, t(0) + c.config().msl * 2);
+    c.on_timeout(end);
+    assert_eq!(c.state(), State::Closed);
+    let aborted = Ended::Reset(ResetReason::Aborted);
+    assert_eq!(events(&mut c), vec![Event::Closed(aborted)]);
+    assert_eq!(c.ended(), Some(aborted));
+}

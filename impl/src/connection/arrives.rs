@@ -539,7 +539,7 @@ impl Connection {
             && seg.payload().is_empty()
             && !seg.flags().intersects(Flags::SYN | Flags::FIN)
             && seg_wnd == self.snd_wnd
-            && self.snd_nxt != self.snd_una
+            && self.data_outstanding()
         {
             // RFC 5681 §2: a duplicate ACK.
             let flight = self.snd_nxt.distance_from(self.snd_una);
@@ -620,6 +620,17 @@ impl Connection {
         };
     }
 
+    /// Data of ours is in flight (RFC 5681 §2: a bare SYN or FIN does not
+    /// make an ACK a duplicate).
+    fn data_outstanding(&self) -> bool {
+        let sent_end = if self.fin_sent {
+            self.snd_nxt - 1
+        } else {
+            self.snd_nxt
+        };
+        self.syn_acked && self.snd_una < sent_end
+    }
+
     /// Our FIN has been sent and acknowledged.
     pub(super) fn fin_acked(&self) -> bool {
         match self.fin_seq {
@@ -661,15 +672,19 @@ impl Connection {
         // Eighth: FIN.
         if f.fin() {
             let fin_at = data_seq + payload.len() as u32;
-            if fin_at == self.rcv_nxt && !self.fin_received {
+            if self.fin_received {
+                // The peer's FIN again (or a bogus second one): acknowledge
+                // what we have; in TIME-WAIT restart 2×MSL.
+                self.ack_now = true;
+                if self.state == State::TimeWait {
+                    self.timers.time_wait = Some(now + self.cfg.time_wait_duration());
+                }
+            } else if fin_at == self.rcv_nxt {
                 self.process_fin(now);
             } else if fin_at > self.rcv_nxt {
                 // Ahead of missing data: act on it once the gap closes.
                 self.fin_ahead = Some(fin_at);
                 self.ack_now = true;
-            } else if self.state == State::TimeWait {
-                self.ack_now = true;
-                self.timers.time_wait = Some(now + self.cfg.time_wait_duration());
             }
         } else if self.fin_ahead == Some(self.rcv_nxt) && !self.fin_received {
             self.process_fin(now);

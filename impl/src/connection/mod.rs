@@ -341,6 +341,9 @@ pub struct Connection {
     /// The ACK still owed when TIME-WAIT ended before it was polled out
     /// (a zero TIME-WAIT): (destination, SEQ, ACK).
     final_ack: Option<(SocketAddr, SeqNum, SeqNum)>,
+    /// How the connection ends when TIME-WAIT runs out (an ABORT may have
+    /// led there, `Config::abort_time_wait`).
+    time_wait_ends: Ended,
     time_wait_memory: Option<TimeWaitMemory>,
 
     events: u8,
@@ -417,6 +420,7 @@ impl Connection {
             challenge_count: 0,
             pending_rsts: [None; MAX_PENDING_RSTS],
             final_ack: None,
+            time_wait_ends: Ended::Graceful,
             time_wait_memory: None,
             events: 0,
             terminal: [None; 2],

@@ -26,7 +26,13 @@ impl Connection {
                         self.final_ack = Some((dst, self.send_ptr, self.rcv_nxt));
                     }
                 }
+                let ended = self.time_wait_ends;
                 self.enter_closed(Ended::Graceful);
+                if ended != Ended::Graceful {
+                    // Reached through ABORT: the reset was reported then.
+                    self.terminal[1] = Some(crate::event::Event::Closed(ended));
+                    self.ended = Some(ended);
+                }
                 return;
             }
         }

@@ -187,7 +187,6 @@ impl Connection {
     /// ABORT (§3.10.5): drop everything; in the states where the peer may
     /// hold state, send `<SEQ=SND.NXT><CTL=RST>`.
     pub fn abort(&mut self, now: Instant) -> Result<(), Error> {
-        let _ = now;
         match self.state {
             State::Closed => Err(self.closed_error()),
             State::Listen | State::SynSent => {
@@ -206,7 +205,19 @@ impl Connection {
                         ack: None,
                     });
                 }
-                self.enter_closed(Ended::Reset(ResetReason::Aborted));
+                if self.cfg.abort_time_wait {
+                    // §3.5.2: the side that resets lingers in TIME-WAIT.
+                    self.send_buf.clear();
+                    self.recv_buf.clear();
+                    self.events = 0;
+                    self.ack_now = false;
+                    self.enter_time_wait(now);
+                    self.time_wait_ends = Ended::Reset(ResetReason::Aborted);
+                    self.ended = Some(Ended::Reset(ResetReason::Aborted));
+                    self.terminal[0] = Some(crate::event::Event::Reset(ResetReason::Aborted));
+                } else {
+                    self.enter_closed(Ended::Reset(ResetReason::Aborted));
+                }
                 Ok(())
             }
             State::Closing | State::LastAck | State::TimeWait => {
