@@ -138,3 +138,22 @@ fn bad_configs_are_refused_with_a_message() {
         assert_eq!(v.name().parse::<Variant>(), Ok(v));
     }
 }
+
+#[test]
+fn two_losses_reach_the_generals_limit_in_the_standard_model() {
+    // TIME-WAIT absorbs one loss; with the final ACK and a FIN retransmission
+    // both lost, the server can only end by RST or timeout once TIME-WAIT is
+    // over. One incarnation keeps the check small.
+    let mut c = Config::default_for(Variant::Standard);
+    c.incarnations = 1;
+    c.drops = 2;
+    c.duplicates = 0;
+    let model = TcpModel::new(c).expect("valid config");
+    let (rows, _) = verdicts(model);
+    for (name, expected, got) in &rows {
+        assert_eq!(expected, got, "{name}");
+    }
+    assert!(rows
+        .iter()
+        .any(|r| r.0 == "final_ack_lost_peer_gave_up" && r.2 == Verdict::Found));
+}
