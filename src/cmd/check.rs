@@ -45,6 +45,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    if args.model.wants_list() {
+        ModelArgs::print_list();
+        return ExitCode::SUCCESS;
+    }
     match args.model.select() {
         Ok(Selected::Tcp(name, model)) => check(&name, model, &args),
         Err(msg) => {

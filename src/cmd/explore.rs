@@ -21,6 +21,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    if args.model.wants_list() {
+        ModelArgs::print_list();
+        return ExitCode::SUCCESS;
+    }
     let addr = match resolve(&args.addr) {
         Ok(a) => a,
         Err(msg) => {

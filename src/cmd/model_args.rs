@@ -27,6 +27,17 @@ pub enum Selected {
 }
 
 impl ModelArgs {
+    /// `--variant list`: the variants and the question each one answers.
+    pub fn wants_list(&self) -> bool {
+        self.variant == "list"
+    }
+
+    pub fn print_list() {
+        for v in Variant::ALL {
+            println!("{:<24} {}", v.name(), v.question());
+        }
+    }
+
     pub fn select(&self) -> Result<Selected, String> {
         let variant: Variant = self.variant.parse().map_err(|e| format!("{e}"))?;
         let mut config = Config::default_for(variant);
