@@ -27,8 +27,8 @@ fi
 : "${SYNACK_REFINE_CASES:=5000}"
 : "${SYNACK_REFINE_SEED:=1}"
 export SYNACK_REFINE_CASES SYNACK_REFINE_SEED
-exec cargo mutants --package synack-tcp "$@" \
-    --test-workspace=true \
+exec cargo mutants --workspace "$@" \
+    --test-workspace=true --baseline=skip \
     --cargo-arg=--config=profile.test.opt-level=1 \
     --jobs 1 --timeout 180 \
     --output "${MUTANTS_OUT:-target/mutants}" \

@@ -141,15 +141,11 @@ impl Harness {
                 .collect(),
             None => Vec::new(),
         };
-        let model = &self.model;
-        let now = self.reference.s.now;
-        let isn = |side: usize, at: u8| model.params(side).isn.iss(at);
-        let _ = now;
         self.system.throttled = [
             self.reference.s.ep[0].tcb.ack_throttled,
             self.reference.s.ep[1].tcb.ack_throttled,
         ];
-        self.system.apply(step, &isn);
+        self.system.apply(step);
         self.system
             .user_listens(next.s.ep[1].tcb.state == synack_model::tcb::State::Listen);
         self.reference = next;

@@ -4,11 +4,12 @@
 //! standard model (it should resist).
 //!
 //! The events are the model's path: user calls, ticks, and network actions
-//! naming a segment by sender, control bits, SEQ, ACK, length and age. On the
-//! misconfigured engine the harness follows the model step by step and
-//! compares; on the standard engine a network action whose segment the
-//! engine never sent is skipped (and reported), since that engine behaves
-//! differently by design.
+//! naming a segment by sender, control bits, SEQ, ACK, length and age. The
+//! path is the shortest one to the violation that steps around the known
+//! differences between engine and model (`known`), so that an engine can
+//! follow it. Both engines run in lock step with the variant's model: the
+//! misconfigured one must follow every step (and so reach the violating
+//! state), the standard one must leave the path.
 
 use std::fmt;
 
@@ -18,7 +19,6 @@ use synack_model::{Config, ConfigError, TcpModel, Variant};
 
 use super::harness::{Divergence, Harness};
 use super::reference::{RefState, Step};
-use super::system::System;
 
 /// Why a variant cannot be replayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,86 +244,6 @@ pub fn shortest_expressible(model: &TcpModel, config: Config, property: &str) ->
     None
 }
 
-/// Runs `steps` on a system alone, skipping network steps whose segment is
-/// not in flight, then lets time pass (up to `horizon`) while anything is
-/// pending, and judges `property` on the engines' history.
-fn run_alone(
-    mut sys: System,
-    params: [Params; 2],
-    steps: &[Step],
-    horizon: u8,
-    property: &str,
-) -> EngineRun {
-    let mut skipped = Vec::new();
-    let isn = |side: usize, now: u8| params[side].isn.iss(now);
-    for step in steps {
-        let present = match step {
-            Step::Deliver(w) | Step::Drop(w) | Step::Duplicate(w) | Step::Delay(w) => {
-                sys.net.iter().any(|p| p.wire() == *w)
-            }
-            _ => true,
-        };
-        if !present {
-            skipped.push(step.to_string());
-            continue;
-        }
-        sys.apply(step, &isn);
-    }
-    finish(sys, horizon, property, None, skipped)
-}
-
-/// Lets time run out and judges the property.
-fn finish(
-    mut sys: System,
-    horizon: u8,
-    property: &str,
-    divergence: Option<Divergence>,
-    skipped: Vec<String>,
-) -> EngineRun {
-    let params = sys.params;
-    let isn = |side: usize, now: u8| params[side].isn.iss(now);
-    while sys.now < horizon
-        && (!sys.net.is_empty() || sys.hosts.iter().any(|h| h.conn.poll_timeout().is_some()))
-    {
-        // Deliver what is in flight first, as a network that loses nothing
-        // more would, then let a tick pass.
-        if let Some(p) = sys.net.first() {
-            let w = p.wire();
-            sys.apply(&Step::Deliver(w), &isn);
-        } else {
-            sys.apply(&Step::Tick, &isn);
-        }
-    }
-    let seen: Vec<String> = sys
-        .violations
-        .iter()
-        .filter(|v| v.property == property)
-        .map(|v| v.detail.clone())
-        .collect();
-    let end = (sys.describe(0), sys.describe(1));
-    let (fails, detail) = match property {
-        "all_closed" | "within_horizon" => {
-            let closed = sys.all_closed();
-            (
-                !closed,
-                format!("ends with client {}, server {}", end.0, end.1),
-            )
-        }
-        _ if !seen.is_empty() => (true, seen.join("; ")),
-        _ => (
-            false,
-            format!("no {property} violation in the engines' history"),
-        ),
-    };
-    EngineRun {
-        fails,
-        detail,
-        divergence,
-        skipped,
-        end,
-    }
-}
-
 /// Replays every counterexample the checker finds for `variant` (with the
 /// rest of `config`) on the engine, misconfigured and standard.
 pub fn replay_variant(variant: Variant, config: &Config) -> Result<ReplayReport, ReplayError> {
@@ -377,8 +297,13 @@ fn not_followed() -> EngineRun {
     }
 }
 
-/// Replays one path: in lock step with the model on the misconfigured engine,
-/// alone on the standard one.
+/// Replays one path on both engines, each in lock step with the variant's
+/// model. The misconfigured engine confirms the counterexample when it
+/// follows every step (its abstract state equals the model's after each,
+/// so it ends in the violating state) or its own history breaks the
+/// property; the standard engine resists when it leaves the path (its state
+/// or its segments differ from the variant's at some step) and its history
+/// keeps the property.
 pub fn replay_steps(
     model: &TcpModel,
     config: Config,
@@ -387,38 +312,79 @@ pub fn replay_steps(
     property: &'static str,
     steps: Vec<Step>,
 ) -> Result<PropertyReplay, ReplayError> {
-    let reference = RefState::new(config, 0)?;
-    let mut h = Harness::with_engine_params(model.clone(), reference, variant_params);
-    let mut divergence = None;
-    let mut rest = &steps[..];
-    for (i, step) in steps.iter().enumerate() {
-        if let Err(d) = h.step(step) {
-            divergence = Some(d);
-            rest = &steps[i + 1..];
-            break;
-        }
-    }
-    let mut mis = if divergence.is_some() {
-        // Continue on the engine alone.
-        let mut r = run_alone(h.system, variant_params, rest, config.horizon, property);
-        r.divergence = divergence;
-        r
-    } else {
-        finish(h.system, config.horizon, property, None, Vec::new())
-    };
-    // The harness moved shared violations out of the system; count them.
-    if let Some(v) = h.shared.iter().find(|v| v.property == property) {
-        if !mis.fails {
-            mis.fails = true;
-            mis.detail = v.detail.clone();
-        }
-    }
-    let std_sys = System::new(standard_params, config.msl, 0);
-    let std_run = run_alone(std_sys, standard_params, &steps, config.horizon, property);
+    let mis = lock_step(model, config, variant_params, property, &steps)?;
+    let std_run = lock_step(model, config, standard_params, property, &steps)?;
     Ok(PropertyReplay {
         property,
         steps,
         misconfigured: mis,
         standard: std_run,
+    })
+}
+
+/// One engine configuration along the variant model's path.
+fn lock_step(
+    model: &TcpModel,
+    config: Config,
+    params: [Params; 2],
+    property: &'static str,
+    steps: &[Step],
+) -> Result<EngineRun, ReplayError> {
+    let reference = RefState::new(config, 0)?;
+    let mut h = Harness::with_engine_params(model.clone(), reference, params);
+    let mut divergence = None;
+    for step in steps {
+        if let Err(d) = h.step(step) {
+            divergence = Some(d);
+            break;
+        }
+    }
+    let end = (h.system.describe(0), h.system.describe(1));
+    // Violations on the engines' own history: the harness keeps those the
+    // model shares in `shared` and reports the others as differences.
+    let own: Vec<String> = h
+        .shared
+        .iter()
+        .filter(|v| v.property == property)
+        .map(|v| v.detail.clone())
+        .chain(
+            divergence
+                .iter()
+                .flat_map(|d| d.problems.iter())
+                .filter(|p| p.contains(property) && p.contains("history"))
+                .cloned(),
+        )
+        .collect();
+    let followed = divergence.is_none();
+    let (fails, detail) = if followed {
+        (
+            true,
+            format!(
+                "followed all {} steps in lock step with the model, into the state that breaks {property}{}",
+                steps.len(),
+                if own.is_empty() {
+                    String::new()
+                } else {
+                    format!("; its own history shows it: {}", own.join("; "))
+                }
+            ),
+        )
+    } else if !own.is_empty() {
+        (
+            true,
+            format!("its own history breaks {property}: {}", own.join("; ")),
+        )
+    } else {
+        (
+            false,
+            format!("ends with client {}, server {}", end.0, end.1),
+        )
+    };
+    Ok(EngineRun {
+        fails,
+        detail,
+        divergence,
+        skipped: Vec::new(),
+        end,
     })
 }

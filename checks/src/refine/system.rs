@@ -282,10 +282,9 @@ impl System {
         });
     }
 
-    /// Applies one step. `model_now` is the model's clock before the step
-    /// (the ISN clock reads it); the ISS for an OPEN or an accepted SYN is the
-    /// model's ISN generator's, `isn(side, now)`.
-    pub fn apply(&mut self, step: &Step, isn: &dyn Fn(usize, u8) -> u16) {
+    /// Applies one step. The ISS for an OPEN or an accepted SYN is the one
+    /// the side's `Params::isn` generator (the model's) gives at this tick.
+    pub fn apply(&mut self, step: &Step) {
         self.last_emitted.clear();
         self.suppress_ack = None;
         self.surplus = None;
@@ -304,7 +303,7 @@ impl System {
                         "OPEN (passive)"
                     },
                 );
-                let cfg = self.config_for(side, isn(side, self.now));
+                let cfg = self.config_for(side, self.params[side].isn.iss(self.now));
                 let h = &mut self.hosts[side];
                 let made = if active {
                     Connection::connect(
@@ -398,7 +397,7 @@ impl System {
             Step::Deliver(w) => {
                 if let Some(i) = self.find(&w) {
                     let p = self.net.remove(i);
-                    self.deliver(p, isn);
+                    self.deliver(p);
                 }
             }
             Step::Tick => self.tick(),
@@ -427,7 +426,7 @@ impl System {
         }
     }
 
-    fn deliver(&mut self, p: Packet, isn: &dyn Fn(usize, u8) -> u16) {
+    fn deliver(&mut self, p: Packet) {
         let to = 1 - usize::from(p.from());
         let label = self.label(&p.bytes);
         if self.hosts[to].host != HostState::Up {
@@ -447,7 +446,7 @@ impl System {
         if self.hosts[to].conn.state() == State::Listen {
             // A listener holds no connection state: give it the ISS the
             // model's ISN clock reads now, for the SYN that may arrive.
-            let cfg = self.config_for(to, isn(to, self.now));
+            let cfg = self.config_for(to, self.params[to].isn.iss(self.now));
             match Connection::listen(&cfg, addr(to)) {
                 Ok(c) => self.hosts[to].conn = c,
                 Err(e) => self.errors.push(format!("relisten: {e}")),
