@@ -246,6 +246,22 @@ fn time_wait_zero_variant() {
     assert_eq!(c.state(), State::Closed);
 }
 
+/// Even when TIME-WAIT ends before the caller polled, the ACK of the
+/// peer's FIN still goes out (the peer in LAST-ACK needs it).
+#[test]
+fn time_wait_zero_still_sends_final_ack() {
+    let cfg = Config {
+        time_wait: Some(Duration::ZERO),
+        ..plain(ISS)
+    };
+    let mut c = fin_wait_2(&cfg);
+    peer(PEER_ISS + 1, Flags::FIN).ack(ISS + 2).to(&mut c, t(0));
+    assert_eq!(c.state(), State::TimeWait);
+    c.on_timeout(t(0));
+    assert_eq!(c.state(), State::Closed);
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 2, PEER_ISS + 2, Flags::ACK));
+}
+
 /// FIN-WAIT-2 timeout (like Linux's tcp_fin_timeout).
 #[test]
 fn fin_wait_2_timeout_closes() {

@@ -65,7 +65,7 @@ fn rst_reply(seg: &Segment<'_>, dst: SocketAddr) -> RstReply {
 
 /// The four cases of the acceptability test (RFC 9293 §3.4, Table 5).
 #[inline]
-fn acceptable(seq: SeqNum, seg_len: u32, rcv_nxt: SeqNum, rcv_wnd: u32) -> bool {
+pub(crate) fn acceptable(seq: SeqNum, seg_len: u32, rcv_nxt: SeqNum, rcv_wnd: u32) -> bool {
     match (seg_len, rcv_wnd) {
         (0, 0) => seq == rcv_nxt,
         (0, _) => seq.in_window(rcv_nxt, rcv_wnd),
@@ -673,8 +673,14 @@ impl Connection {
         if f.fin() {
             let fin_at = data_seq + payload.len() as u32;
             if self.fin_received {
-                // The peer's FIN again (or a bogus second one): acknowledge
-                // what we have; in TIME-WAIT restart 2×MSL.
+                // RFC 9293 §3.10.7.4 eighth applies in every synchronized
+                // state: a FIN at RCV.NXT past the peer's first one is still
+                // taken in (RCV.NXT moves over it) and acknowledged; the
+                // state stays, TIME-WAIT restarts 2×MSL. A FIN elsewhere in
+                // the window is only acknowledged.
+                if fin_at == self.rcv_nxt {
+                    self.rcv_nxt += 1;
+                }
                 self.ack_now = true;
                 if self.state == State::TimeWait {
                     self.timers.time_wait = Some(now + self.cfg.time_wait_duration());
