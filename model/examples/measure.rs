@@ -43,7 +43,7 @@ fn main() {
             std::process::exit(2)
         });
         match k {
-            "msl" => c.msl = v,
+            "msl" => c.set_msl(v),
             "incarnations" => c.incarnations = v,
             "data_bytes" => c.data_bytes = v,
             "rcv_wnd" => c.rcv_wnd = v,

@@ -209,6 +209,7 @@ pub enum Action {
 pub struct TcpModel {
     pub config: Config,
     params: [Params; 2],
+    horizon: u8,
 }
 
 fn lane(side: usize) -> Lane {
@@ -249,6 +250,7 @@ impl TcpModel {
         Ok(TcpModel {
             config,
             params: [config.params(CLIENT), config.params(SERVER)],
+            horizon: config.effective_horizon(),
         })
     }
 
@@ -300,7 +302,7 @@ impl TcpModel {
     /// an application sat idle, which would multiply the state space by the
     /// horizon without reaching anything new.
     fn tick_enabled(&self, s: &TcpState) -> bool {
-        s.now < self.config.horizon
+        s.now < self.horizon
             && s.net.all_delayed()
             && Self::time_matters(s)
             && !s.ep.iter().any(|e| {
@@ -1065,7 +1067,7 @@ fn final_ack_recovery(_: &TcpModel, s: &TcpState) -> bool {
 }
 
 fn within_horizon(m: &TcpModel, s: &TcpState) -> bool {
-    s.now < m.config.horizon || !TcpModel::time_matters(s)
+    s.now < m.horizon || !TcpModel::time_matters(s)
 }
 
 /// Both endpoints closed (the server back in LISTEN) and nothing left to do.

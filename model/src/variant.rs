@@ -132,8 +132,9 @@ pub struct Config {
     pub crashes: u8,
     /// User ABORT calls (either side).
     pub aborts: u8,
-    /// Time bound, in ticks: time stops here. Chosen so that no run reaches it
-    /// with work pending (property `within_horizon` checks that).
+    /// Time bound, in ticks: time stops here; 0 picks one from the other
+    /// fields ([`Config::effective_horizon`]) that no run should reach with
+    /// work pending (property `within_horizon` checks that).
     pub horizon: u8,
 }
 
@@ -149,6 +150,9 @@ pub enum ConfigError {
     },
     /// The generals model was asked for with a TCP model's constructor or vice versa.
     WrongModel(Variant),
+    /// The retransmission timeout exceeds MSL: a FIN retransmitted after the
+    /// final ACK is lost could outlive even a 2 MSL TIME-WAIT.
+    RtoAboveMsl { rto: u8, msl: u8 },
 }
 
 impl std::fmt::Display for ConfigError {
@@ -163,6 +167,10 @@ impl std::fmt::Display for ConfigError {
             ConfigError::WrongModel(v) => {
                 write!(f, "variant `{v}` is not built by this constructor")
             }
+            ConfigError::RtoAboveMsl { rto, msl } => write!(
+                f,
+                "rto ({rto}) must not exceed msl ({msl}): TIME-WAIT must outlast a retransmitted FIN"
+            ),
         }
     }
 }
@@ -202,7 +210,7 @@ impl Config {
             delays: 0,
             crashes: 0,
             aborts: 0,
-            horizon: 40,
+            horizon: 0,
         };
         match variant {
             // The peer must vanish without a trace: a crash.
@@ -255,8 +263,37 @@ impl Config {
         range("delays", self.delays, 0, 4)?;
         range("crashes", self.crashes, 0, 2)?;
         range("aborts", self.aborts, 0, 2)?;
-        range("horizon", self.horizon, 1, 120)?;
+        range("horizon", self.horizon, 0, 250)?;
+        if self.rto > self.msl {
+            return Err(ConfigError::RtoAboveMsl {
+                rto: self.rto,
+                msl: self.msl,
+            });
+        }
         Ok(())
+    }
+
+    /// Sets MSL, lowering the retransmission timeout if needed so that it
+    /// does not exceed MSL (what the CLI's `--msl` should call).
+    pub fn set_msl(&mut self, msl: u8) {
+        self.msl = msl;
+        self.rto = self.rto.min(msl.max(1));
+    }
+
+    /// The time bound: `horizon`, or when it is 0 a generous bound from the
+    /// other fields (per connection: a handshake, data and FIN each
+    /// retransmitted R2 times, FIN-WAIT-2, TIME-WAIT and a crash's restart
+    /// and quiet time).
+    pub fn effective_horizon(&self) -> u8 {
+        if self.horizon != 0 {
+            return self.horizon;
+        }
+        let per_connection = 3 * u32::from(self.rto) * (u32::from(self.max_retries) + 1)
+            + 6 * u32::from(self.msl)
+            + 4;
+        let crashes = u32::from(self.crashes) * (u32::from(self.msl) + 2);
+        let total = u32::from(self.incarnations) * per_connection + crashes + 4;
+        total.min(250) as u8
     }
 
     /// Sequence numbers the ISN clock advances per tick: more than one

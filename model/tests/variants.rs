@@ -132,6 +132,14 @@ fn bad_configs_are_refused_with_a_message() {
     assert!(TcpModel::new(c).is_err());
     assert!(TcpModel::new(Config::default_for(Variant::Generals)).is_err());
     assert!(GeneralsModel::new(Config::default_for(Variant::Standard)).is_err());
+    let mut c = Config::default_for(Variant::Standard);
+    c.msl = 1;
+    assert_eq!(
+        TcpModel::new(c).expect_err("rto above msl").to_string(),
+        "rto (2) must not exceed msl (1): TIME-WAIT must outlast a retransmitted FIN"
+    );
+    c.set_msl(1);
+    assert!(TcpModel::new(c).is_ok());
     let err = "nope".parse::<Variant>().expect_err("unknown");
     assert!(err.to_string().contains("two-way-handshake"));
     for v in Variant::ALL {
