@@ -609,4 +609,5 @@ fn default_send_mss(addr: &SocketAddr) -> u16 {
     }
 }
 
+pub(crate) use arrives::acceptable;
 pub use arrives::reset_for;

@@ -54,6 +54,7 @@
 pub mod key;
 pub mod time_wait;
 
+use core::time::Duration;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -141,6 +142,9 @@ pub struct StackStats {
     pub time_wait_compacted: u64,
     /// Replies dropped because the table's reply queue was full.
     pub replies_dropped: u64,
+    /// ACKs for unacceptable SEG.ACK values in TIME-WAIT (RFC 5961 §5.2)
+    /// not sent because of the challenge-ACK rate limit (RFC 5961 §7).
+    pub time_wait_challenge_acks_suppressed: u64,
 }
 
 /// Segments the table itself sends (RSTs, TIME-WAIT ACKs) wait here; the
@@ -221,6 +225,11 @@ pub struct Stack {
     next_port: u16,
     last_now: Instant,
     stats: StackStats,
+    /// Challenge ACKs sent from compact TIME-WAIT entries in the second that
+    /// began at `tw_challenge_window` (RFC 5961 §7; one budget for all
+    /// entries, since they keep no counters of their own).
+    tw_challenge_window: Instant,
+    tw_challenge_count: u32,
 }
 
 /// First port tried for an active OPEN without a local port (RFC 6335).
@@ -249,6 +258,8 @@ impl Stack {
             next_port: EPHEMERAL_FIRST,
             last_now: Instant::ZERO,
             stats: StackStats::default(),
+            tw_challenge_window: Instant::ZERO,
+            tw_challenge_count: 0,
         })
     }
 
@@ -682,10 +693,7 @@ impl Stack {
                     // window draws a challenge ACK.
                     if seg.seq() == entry.rcv_nxt {
                         self.remove_time_wait(&key);
-                    } else if seg
-                        .seq()
-                        .in_window(entry.rcv_nxt, u32::from(entry.window).max(1))
-                    {
+                    } else if seg.seq().in_window(entry.rcv_nxt, entry.rcv_wnd().max(1)) {
                         self.time_wait_ack(now, pseudo, seg, &entry);
                     }
                 }
@@ -707,28 +715,92 @@ impl Stack {
                 return r;
             }
         }
-        // The peer's FIN again (its ACK of our FIN was lost, or ours of its
-        // FIN): acknowledge and restart 2×MSL (§3.10.7.4, TIME-WAIT).
-        let fin_again = flags.fin() && seg.seq() + seg.seg_len() == entry.rcv_nxt;
-        if fin_again {
-            let expires = time_wait::millis(now + self.config.time_wait_duration());
-            match key {
-                Key::V4(k) => self.tw4.restart(&k, expires),
-                Key::V6(k) => self.tw6.restart(&k, expires),
+        let seq = seg.seq();
+        let seg_len = seg.seg_len();
+        // RFC 9293 §3.10.7.4 first: an unacceptable segment is answered with
+        // an ACK. The peer's FIN again (its ACK of our FIN was lost, or ours
+        // of its FIN) is one: it also restarts 2×MSL (§3.10.7.4 TIME-WAIT).
+        if !crate::connection::acceptable(seq, seg_len, entry.rcv_nxt, entry.rcv_wnd()) {
+            if flags.fin() && seq + seg_len == entry.rcv_nxt {
+                self.restart_time_wait(now, key);
             }
             self.time_wait_ack(now, pseudo, seg, &entry);
             return Ok(Dispatch::TimeWait);
         }
-        // An acceptable segment with nothing in it needs no answer (an ACK
-        // answering an ACK would loop between two TIME-WAITs); anything else
-        // is unacceptable or a SYN: answer with an ACK (§3.5.2 group 3,
-        // RFC 5961 §4).
-        let acceptable_empty =
-            seg.payload().is_empty() && !flags.syn() && !flags.fin() && seg.seq() == entry.rcv_nxt;
-        if !acceptable_empty {
+        // Fourth: a SYN in the window draws a challenge ACK (RFC 5961 §4).
+        if flags.syn() {
+            self.time_wait_ack(now, pseudo, seg, &entry);
+            return Ok(Dispatch::TimeWait);
+        }
+        // Fifth: without the ACK bit the segment is dropped, FIN or not.
+        if !flags.ack() {
+            return Ok(Dispatch::TimeWait);
+        }
+        // Fifth, RFC 5961 §5.2 (MAY-12): SEG.ACK outside
+        // SND.UNA-MAX.SND.WND..=SND.NXT (SND.UNA = SND.NXT here: our FIN is
+        // acknowledged) discards the segment, FIN included, with a
+        // rate-limited ACK (RFC 5961 §7).
+        let snd_nxt = entry.snd_nxt;
+        if !seg
+            .ack()
+            .between_inclusive(snd_nxt - entry.max_snd_wnd(), snd_nxt)
+        {
+            if self.time_wait_challenge_allowed(now) {
+                self.time_wait_ack(now, pseudo, seg, &entry);
+            } else {
+                self.stats.time_wait_challenge_acks_suppressed += 1;
+            }
+            return Ok(Dispatch::TimeWait);
+        }
+        // Seventh: text is ignored. Eighth: a FIN at RCV.NXT (even one past
+        // the peer's first FIN) moves RCV.NXT over it, is acknowledged, and
+        // restarts 2×MSL.
+        if flags.fin() && seq + seg.payload().len() as u32 == entry.rcv_nxt {
+            let entry = TimeWaitEntry {
+                rcv_nxt: entry.rcv_nxt + 1,
+                ..entry
+            };
+            match key {
+                Key::V4(k) => self.tw4.set_rcv_nxt(&k, entry.rcv_nxt),
+                Key::V6(k) => self.tw6.set_rcv_nxt(&k, entry.rcv_nxt),
+            }
+            self.restart_time_wait(now, key);
+            self.time_wait_ack(now, pseudo, seg, &entry);
+            return Ok(Dispatch::TimeWait);
+        }
+        // Any other acceptable segment: a bare ACK at RCV.NXT needs no
+        // answer (an ACK answering an ACK would loop between two
+        // TIME-WAITs); text or a FIN further in the window is acknowledged,
+        // which §3.10.7.4 (fifth, TIME-WAIT) allows.
+        let bare_ack_at_edge = seg.payload().is_empty() && !flags.fin() && seq == entry.rcv_nxt;
+        if !bare_ack_at_edge {
             self.time_wait_ack(now, pseudo, seg, &entry);
         }
         Ok(Dispatch::TimeWait)
+    }
+
+    /// Restart 2×MSL for the TIME-WAIT entry of `key` (§3.10.7.4).
+    fn restart_time_wait(&mut self, now: Instant, key: Key) {
+        let expires = time_wait::millis(now + self.config.time_wait_duration());
+        match key {
+            Key::V4(k) => self.tw4.restart(&k, expires),
+            Key::V6(k) => self.tw6.restart(&k, expires),
+        }
+    }
+
+    /// RFC 5961 §7: at most `challenge_ack_limit` challenge ACKs a second
+    /// from the TIME-WAIT entries together.
+    fn time_wait_challenge_allowed(&mut self, now: Instant) -> bool {
+        if now.saturating_duration_since(self.tw_challenge_window) >= Duration::from_secs(1) {
+            self.tw_challenge_window = now;
+            self.tw_challenge_count = 0;
+        }
+        if self.tw_challenge_count < self.config.challenge_ack_limit {
+            self.tw_challenge_count += 1;
+            true
+        } else {
+            false
+        }
     }
 
     fn time_wait_ack(
@@ -1148,7 +1220,9 @@ impl Stack {
             } else {
                 0
             },
-        };
+        }
+        .with_rcv_wscale(status.rcv_wscale)
+        .with_max_snd_wnd(status.max_snd_wnd);
         let mut events = VecDeque::new();
         if !slot.released {
             while let Some(ev) = conn.poll_event() {

@@ -26,7 +26,10 @@ pub struct TimeWaitEntry {
     pub ts_recent: u32,
     /// The window we advertise in ACKs from TIME-WAIT (already scaled down).
     pub window: u16,
-    /// [`TimeWaitEntry::TIMESTAMPS`], or 0.
+    /// [`TimeWaitEntry::TIMESTAMPS`], the receive window shift (bits 1-4,
+    /// see [`TimeWaitEntry::with_rcv_wscale`]) and a bound on MAX.SND.WND
+    /// (bits 5-9, see [`TimeWaitEntry::with_max_snd_wnd`]); 0 for none of
+    /// them.
     pub flags: u16,
 }
 
@@ -34,9 +37,56 @@ impl TimeWaitEntry {
     /// Timestamps were negotiated: every ACK from TIME-WAIT carries them
     /// (RFC 7323 §3.2).
     pub const TIMESTAMPS: u16 = 1;
+    const WSCALE_SHIFT: u16 = 1;
+    const WSCALE_MASK: u16 = 0xf;
+    const MAX_WND_SHIFT: u16 = 5;
+    const MAX_WND_MASK: u16 = 0x1f;
+    /// The largest window a peer can offer (RFC 7323 §2.3: shift at most 14).
+    pub const MAX_PERMISSIBLE_WINDOW: u32 = 65_535 << 14;
 
     pub fn timestamps(&self) -> bool {
         self.flags & Self::TIMESTAMPS != 0
+    }
+
+    /// The entry with our window shift recorded (at most 14), so that
+    /// [`TimeWaitEntry::rcv_wnd`] gives the window in octets.
+    pub fn with_rcv_wscale(mut self, shift: u8) -> Self {
+        let shift = u16::from(shift.min(14));
+        self.flags = (self.flags & !(Self::WSCALE_MASK << Self::WSCALE_SHIFT))
+            | (shift << Self::WSCALE_SHIFT);
+        self
+    }
+
+    /// RCV.WND in octets: the advertised window scaled back up.
+    pub fn rcv_wnd(&self) -> u32 {
+        let shift = (self.flags >> Self::WSCALE_SHIFT) & Self::WSCALE_MASK;
+        u32::from(self.window) << shift
+    }
+
+    /// The entry with a bound on MAX.SND.WND recorded for the RFC 5961 §5.2
+    /// ACK check: the next power of two at or above `max_snd_wnd`, which
+    /// fits in five bits of `flags` and keeps the entry at 20 bytes. RFC
+    /// 9293 §3.10.7.4 (fifth) lets MAX.SND.WND be a permissible maximum
+    /// rather than the exact value, so rounding up is allowed.
+    pub fn with_max_snd_wnd(mut self, max_snd_wnd: u32) -> Self {
+        // Code k+1 stands for 2^k (k = 0..=30); 0 means unknown.
+        let code = max_snd_wnd
+            .clamp(1, Self::MAX_PERMISSIBLE_WINDOW)
+            .next_power_of_two()
+            .trailing_zeros() as u16
+            + 1;
+        self.flags = (self.flags & !(Self::MAX_WND_MASK << Self::MAX_WND_SHIFT))
+            | (code << Self::MAX_WND_SHIFT);
+        self
+    }
+
+    /// The MAX.SND.WND to check ACKs against: the recorded bound, or the
+    /// largest permissible window when none was recorded.
+    pub fn max_snd_wnd(&self) -> u32 {
+        match (self.flags >> Self::MAX_WND_SHIFT) & Self::MAX_WND_MASK {
+            0 => Self::MAX_PERMISSIBLE_WINDOW,
+            code => (1u32 << (code - 1)).min(Self::MAX_PERMISSIBLE_WINDOW),
+        }
     }
 
     /// Whether TIME-WAIT has run out at `now`.
@@ -109,6 +159,14 @@ impl<K: TupleKey> TimeWaitTable<K> {
     pub fn restart(&mut self, key: &K, expires_ms: u32) {
         if let Some(e) = self.entries.get_mut(key) {
             e.expires_ms = expires_ms;
+        }
+    }
+
+    /// Move the entry's RCV.NXT (a FIN at RCV.NXT was taken in, RFC 9293
+    /// §3.10.7.4 eighth).
+    pub fn set_rcv_nxt(&mut self, key: &K, rcv_nxt: SeqNum) {
+        if let Some(e) = self.entries.get_mut(key) {
+            e.rcv_nxt = rcv_nxt;
         }
     }
 
