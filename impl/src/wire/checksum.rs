@@ -234,20 +234,41 @@ mod simd {
             if n == 0 {
                 break;
             }
-            let mut a = [0u32; 16];
-            let mut h = [0u32; 16];
-            // SAFETY: each array is 64 bytes, room for two unaligned stores.
-            unsafe {
-                let pa = a.as_mut_ptr().cast::<__m256i>();
-                let ph = h.as_mut_ptr().cast::<__m256i>();
-                _mm256_storeu_si256(pa, all0);
-                _mm256_storeu_si256(pa.add(1), all1);
-                _mm256_storeu_si256(ph, hi0);
-                _mm256_storeu_si256(ph.add(1), hi1);
-            }
-            total += reduce(&a, &h);
+            // Lane-wise sums of the two pairs stay exact: each lane has taken
+            // at most 2 * BLOCK words of at most 0xffff, below 2^32.
+            let all = _mm256_add_epi32(all0, all1);
+            let hi = _mm256_add_epi32(hi0, hi1);
+            // SAFETY: this function only runs on CPUs with AVX2.
+            total += unsafe { reduce_avx2(all, hi) };
         }
-        super::add_wide(total, super::sum_portable(chunks.remainder()))
+        // One more whole vector from the tail, if there is one.
+        let mut rest = chunks.remainder();
+        if let Some(v) = rest.first_chunk::<32>() {
+            // SAFETY: `v` is 32 readable bytes; loadu has no alignment need.
+            let v = unsafe { _mm256_loadu_si256(v.as_ptr().cast::<__m256i>()) };
+            // SAFETY: as above.
+            total += unsafe { reduce_avx2(v, _mm256_srli_epi32::<16>(v)) };
+            rest = &rest[32..];
+        }
+        super::add_wide(total, super::sum_portable(rest))
+    }
+
+    /// Sum of the eight low words (`all - hi<<16` per lane) and the eight
+    /// high words, widened to 64 bits in vector registers.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    unsafe fn reduce_avx2(all: __m256i, hi: __m256i) -> u64 {
+        let lo = _mm256_sub_epi32(all, _mm256_slli_epi32::<16>(hi));
+        let mask = _mm256_set1_epi64x(0xffff_ffff);
+        let lo64 = _mm256_add_epi64(_mm256_and_si256(lo, mask), _mm256_srli_epi64::<32>(lo));
+        let hi64 = _mm256_add_epi64(_mm256_and_si256(hi, mask), _mm256_srli_epi64::<32>(hi));
+        let s = _mm256_add_epi64(lo64, hi64);
+        let mut out = [0u64; 4];
+        // SAFETY: `out` is 32 bytes, room for one unaligned store.
+        unsafe { _mm256_storeu_si256(out.as_mut_ptr().cast::<__m256i>(), s) };
+        out.iter().sum()
     }
 
     /// # Safety
