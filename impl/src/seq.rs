@@ -107,7 +107,8 @@ mod tests {
         let a = SeqNum(u32::MAX - 1);
         let b = a + 3; // wraps to 1
         assert_eq!(b, SeqNum(1));
-        assert!(a < b && b > a);
+        assert!(a < b);
+        assert!(b > a);
         assert_eq!(b.distance_from(a), 3);
         assert_eq!(b.diff(a), 3);
         assert_eq!(a.diff(b), -3);

@@ -19,6 +19,27 @@ pub struct ModelArgs {
     /// How many connections the client may open, one after another, on the same 4-tuple.
     #[arg(long, value_name = "N")]
     pub incarnations: Option<u8>,
+
+    /// Segments the network may lose.
+    #[arg(long, value_name = "N")]
+    pub drops: Option<u8>,
+
+    /// Segments the network may duplicate.
+    #[arg(long, value_name = "N")]
+    pub duplicates: Option<u8>,
+
+    /// Host crashes (the TCB is lost; the host restarts quiet for MSL).
+    #[arg(long, value_name = "N")]
+    pub crashes: Option<u8>,
+
+    /// Application bytes each side sends per connection.
+    #[arg(long, value_name = "N")]
+    pub data_bytes: Option<u8>,
+
+    /// The larger configuration the benchmark figures use (a host crash added):
+    /// millions of states, about a minute on two cores.
+    #[arg(long)]
+    pub full: bool,
 }
 
 /// A model built from the options, with the variant's name.
@@ -40,21 +61,43 @@ impl ModelArgs {
 
     pub fn select(&self) -> Result<Selected, String> {
         let variant: Variant = self.variant.parse().map_err(|e| format!("{e}"))?;
-        let mut config = Config::default_for(variant);
+        let mut config = if self.full {
+            Config::full(variant)
+        } else {
+            Config::default_for(variant)
+        };
         if let Some(k) = self.rounds {
             if variant != Variant::Generals {
                 return Err("--rounds applies only to --variant generals".into());
             }
             config.rounds = k;
         }
-        if variant == Variant::Generals && (self.msl.is_some() || self.incarnations.is_some()) {
-            return Err("--msl and --incarnations do not apply to --variant generals".into());
+        let tcp_only = [
+            self.msl,
+            self.incarnations,
+            self.drops,
+            self.duplicates,
+            self.crashes,
+            self.data_bytes,
+        ];
+        if variant == Variant::Generals && (tcp_only.iter().any(Option::is_some) || self.full) {
+            return Err("--msl, --incarnations, --drops, --duplicates, --crashes, --data-bytes and --full do not apply to --variant generals".into());
         }
         if let Some(msl) = self.msl {
-            config.msl = msl;
+            // Keeps the retransmission timeout within the new MSL.
+            config.set_msl(msl);
         }
-        if let Some(n) = self.incarnations {
-            config.incarnations = n;
+        let overrides = [
+            (self.incarnations, &mut config.incarnations),
+            (self.drops, &mut config.drops),
+            (self.duplicates, &mut config.duplicates),
+            (self.crashes, &mut config.crashes),
+            (self.data_bytes, &mut config.data_bytes),
+        ];
+        for (value, field) in overrides {
+            if let Some(v) = value {
+                *field = v;
+            }
         }
         config.validate().map_err(|e| format!("{e}"))?;
         let name = variant.name().to_string();

@@ -287,9 +287,7 @@ mod tests {
             ("NaN", "10", "--loss: NaN is not a probability"),
             ("0.1", "ten", "--bytes: 'ten' is not a byte count"),
         ] {
-            let e = parse_args(&args(loss, bytes))
-                .err()
-                .expect("must be refused");
+            let e = parse_args(&args(loss, bytes)).expect_err("must be refused");
             assert!(e.contains(needle), "{e}");
             assert!(!e.contains('\n'));
         }
@@ -312,7 +310,7 @@ mod tests {
             })
             .expect("A sent a SYN");
         assert!(text.contains(&format!("SYN seq={syn}")), "{text}");
-        assert!(text.contains(&format!("SYN,ACK seq=")), "{text}");
+        assert!(text.contains("SYN,ACK seq="), "{text}");
         assert!(
             text.contains(&format!("ack={}", syn.wrapping_add(1))),
             "{text}"
