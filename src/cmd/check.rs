@@ -51,6 +51,7 @@ pub fn run(args: Args) -> ExitCode {
     }
     match args.model.select() {
         Ok(Selected::Tcp(name, model)) => check(&name, model, &args),
+        Ok(Selected::Generals(name, model)) => check(&name, model, &args),
         Err(msg) => {
             eprintln!("synack check: {msg}");
             ExitCode::from(2)
@@ -207,6 +208,8 @@ fn to_table(variant: &str, report: &Report, examples: bool) -> String {
         group(rate as usize),
         if report.complete {
             "complete"
+        } else if report.properties.iter().all(|p| p.verdict.is_some()) {
+            "stopped early: every property had its verdict"
         } else {
             "INCOMPLETE (no property is claimed to hold)"
         }

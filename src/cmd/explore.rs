@@ -34,6 +34,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     match args.model.select() {
         Ok(Selected::Tcp(name, model)) => serve(&name, model, addr),
+        Ok(Selected::Generals(name, model)) => serve(&name, model, addr),
         Err(msg) => {
             eprintln!("synack explore: {msg}");
             ExitCode::from(2)

@@ -1,5 +1,6 @@
 //! The options shared by `check` and `explore`: which model, at what size.
 
+use synack_model::generals::GeneralsModel;
 use synack_model::{Config, TcpModel, Variant};
 
 #[derive(clap::Args, Clone, Debug)]
@@ -45,6 +46,7 @@ pub struct ModelArgs {
 /// A model built from the options, with the variant's name.
 pub enum Selected {
     Tcp(String, TcpModel),
+    Generals(String, GeneralsModel),
 }
 
 impl ModelArgs {
@@ -101,7 +103,10 @@ impl ModelArgs {
         }
         config.validate().map_err(|e| format!("{e}"))?;
         let name = variant.name().to_string();
-        let model = TcpModel::new(config).map_err(|e| format!("{e}"))?;
-        Ok(Selected::Tcp(name, model))
+        Ok(if variant == Variant::Generals {
+            Selected::Generals(name, GeneralsModel::new(config).map_err(|e| e.to_string())?)
+        } else {
+            Selected::Tcp(name, TcpModel::new(config).map_err(|e| e.to_string())?)
+        })
     }
 }
