@@ -13,8 +13,9 @@
 # SYNACK_REFINE_SEED so that results repeat); survivors are then judged one
 # by one in checks/MUTANTS.md. cargo-mutants works on a copy of the tree
 # (never --in-place: others edit it), one job, a timeout per test run, and
-# builds tests at opt-level 1 (compiles several times faster than the test
-# profile's 3, runs fast enough).
+# builds only the refinement test (so that nobody's unfinished test elsewhere
+# in the workspace makes every mutant "unviable"), at opt-level 1 (compiles
+# several times faster than the test profile's 3, runs fast enough).
 #
 # Install: cargo install --locked cargo-mutants
 set -eu
@@ -29,7 +30,6 @@ fi
 export SYNACK_REFINE_CASES SYNACK_REFINE_SEED
 exec cargo mutants --workspace "$@" \
     --test-workspace=true --baseline=skip \
-    --cargo-arg=--config=profile.test.opt-level=1 \
+    --cargo-arg=--config=profile.test.opt-level=1 --cargo-arg=--test=refinement \
     --jobs 1 --timeout 180 \
-    --output "${MUTANTS_OUT:-target/mutants}" \
-    -- --test refinement
+    --output "${MUTANTS_OUT:-target/mutants}"

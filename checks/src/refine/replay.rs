@@ -190,19 +190,44 @@ fn violated(model: &TcpModel) -> Vec<&'static str> {
         .collect()
 }
 
-/// Most model states the search for an engine-expressible counterexample visits.
-const SEARCH_LIMIT: usize = 3_000_000;
+/// Most model states the search for an engine-expressible counterexample
+/// visits (`SYNACK_REPLAY_SEARCH_LIMIT` overrides).
+fn search_limit() -> usize {
+    std::env::var("SYNACK_REPLAY_SEARCH_LIMIT")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(3_000_000)
+}
+
+/// Why no engine-expressible counterexample was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchEnd {
+    /// Every reachable state was seen: each counterexample runs into a known difference.
+    Exhausted(usize),
+    /// The search stopped at the state limit.
+    Limit(usize),
+}
 
 /// The shortest path (breadth first, on the model's own transitions) to a
 /// state that violates `property`, using no step that runs into a known
 /// difference between engine and model (`known`): a counterexample the
-/// engine can follow step by step. `None` if there is none within the limit.
-pub fn shortest_expressible(model: &TcpModel, config: Config, property: &str) -> Option<Vec<Step>> {
-    let prop = TcpModel::property_list()
+/// engine can follow step by step, or why there is none.
+pub fn shortest_expressible(
+    model: &TcpModel,
+    config: Config,
+    property: &str,
+) -> Result<Vec<Step>, SearchEnd> {
+    let Some(prop) = TcpModel::property_list()
         .into_iter()
-        .find(|p| p.name == property)?;
+        .find(|p| p.name == property)
+    else {
+        return Err(SearchEnd::Exhausted(0));
+    };
+    let limit = search_limit();
     let eventually = prop.expectation == stateright::Expectation::Eventually;
-    let start = RefState::new(config, 0).ok()?;
+    let Ok(start) = RefState::new(config, 0) else {
+        return Err(SearchEnd::Exhausted(0));
+    };
     let key = |r: &RefState| (r.s, r.dupacks);
     let mut seen = std::collections::HashSet::new();
     seen.insert(key(&start));
@@ -223,10 +248,10 @@ pub fn shortest_expressible(model: &TcpModel, config: Config, property: &str) ->
                 at = parent;
             }
             steps.reverse();
-            return Some(steps);
+            return Ok(steps);
         }
-        if seen.len() > SEARCH_LIMIT {
-            return None;
+        if seen.len() > limit {
+            return Err(SearchEnd::Limit(seen.len()));
         }
         for step in r.steps(model) {
             if super::known::hit(&r, &step).is_some() {
@@ -241,7 +266,7 @@ pub fn shortest_expressible(model: &TcpModel, config: Config, property: &str) ->
             }
         }
     }
-    None
+    Err(SearchEnd::Exhausted(seen.len()))
 }
 
 /// Replays every counterexample the checker finds for `variant` (with the
@@ -260,14 +285,17 @@ pub fn replay_variant(variant: Variant, config: &Config) -> Result<ReplayReport,
     let standard_params = [*standard.params(0), *standard.params(1)];
     let mut properties = Vec::new();
     for property in violated(&model) {
-        let Some(steps) = shortest_expressible(&model, config, property) else {
-            properties.push(PropertyReplay {
-                property,
-                steps: Vec::new(),
-                misconfigured: not_followed(),
-                standard: not_followed(),
-            });
-            continue;
+        let steps = match shortest_expressible(&model, config, property) {
+            Ok(steps) => steps,
+            Err(end) => {
+                properties.push(PropertyReplay {
+                    property,
+                    steps: Vec::new(),
+                    misconfigured: not_followed(end),
+                    standard: not_followed(end),
+                });
+                continue;
+            }
         };
         properties.push(replay_steps(
             &model,
@@ -287,10 +315,17 @@ pub fn replay_variant(variant: Variant, config: &Config) -> Result<ReplayReport,
 
 /// The record of a counterexample that every path reaches only through a
 /// known difference between engine and model: not replayable.
-fn not_followed() -> EngineRun {
+fn not_followed(end: SearchEnd) -> EngineRun {
     EngineRun {
         fails: false,
-        detail: "every counterexample runs into a known difference between engine and model (see refine::known)".into(),
+        detail: match end {
+            SearchEnd::Exhausted(n) => format!(
+                "not replayed: every counterexample runs into a known difference between engine and model (refine::known; {n} states searched)"
+            ),
+            SearchEnd::Limit(n) => format!(
+                "not replayed: no counterexample avoiding the known differences within {n} states (SYNACK_REPLAY_SEARCH_LIMIT raises it)"
+            ),
+        },
         divergence: None,
         skipped: Vec::new(),
         end: (String::new(), String::new()),
