@@ -148,7 +148,7 @@ fn checksum_alone(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("smoltcp", n), &data, |b, d| {
             b.iter(|| smoltcp::wire::checksum::data(black_box(d)))
         });
-        g.bench_with_input(BenchmarkId::new("copy", n), &data, |b, d| {
+        g.bench_with_input(BenchmarkId::new("copy_from_slice", n), &data, |b, d| {
             b.iter(|| {
                 dst.copy_from_slice(black_box(d));
                 black_box(&mut dst);

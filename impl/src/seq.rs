@@ -62,7 +62,12 @@ impl SeqNum {
 
 impl PartialOrd for SeqNum {
     fn partial_cmp(&self, other: &SeqNum) -> Option<core::cmp::Ordering> {
-        Some(self.diff(*other).cmp(&0))
+        // Exactly 2^31 apart, neither is ahead of the other (RFC 1982 §3.2
+        // leaves it undefined): incomparable, so `<` and `>` are both false.
+        match self.diff(*other) {
+            i32::MIN => None,
+            d => Some(d.cmp(&0)),
+        }
     }
 }
 
@@ -113,6 +118,17 @@ mod tests {
         assert_eq!(b.diff(a), 3);
         assert_eq!(a.diff(b), -3);
         assert_eq!(b - 3, a);
+    }
+
+    #[test]
+    fn half_the_circle_apart_is_incomparable() {
+        let a = SeqNum(5);
+        let b = a + (1 << 31);
+        assert_eq!(a.partial_cmp(&b), None);
+        assert_eq!(b.partial_cmp(&a), None);
+        // One step either way and the order is defined again.
+        assert!(a < b - 1);
+        assert!(b + 1 < a);
     }
 
     #[test]
