@@ -267,3 +267,54 @@ fn engine_refines_standard_model() {
         cases(),
     );
 }
+
+/// Kills mutants the model cannot reach (checks/MUTANTS.md): the model's
+/// segments carry at most one sequence number, so the acceptability test's
+/// second clause (the segment's last byte in the window, RFC 9293 §3.10.7.4
+/// Table 6) is only exercised by a segment of two: one old byte, one new.
+#[test]
+fn segment_straddling_rcv_nxt_delivers_its_new_byte() {
+    use synack_checks::refine::system::{System, CLIENT_ADDR, SERVER_ADDR};
+    use synack_tcp::wire::{Flags, PseudoHeader, TcpHeader};
+    use synack_tcp::{Instant, State};
+
+    let config = model_config(Variant::Standard);
+    let h = Harness::new(config, 0).expect("valid configuration");
+    let mut sys: System = h.system;
+    sys.apply(&Step::Open {
+        side: 0,
+        active: true,
+    });
+    // Deliver everything until both are ESTABLISHED.
+    for _ in 0..6 {
+        if let Some(p) = sys.net.first() {
+            let w = p.wire();
+            sys.apply(&Step::Deliver(w));
+        }
+    }
+    assert_eq!(sys.hosts[1].conn.state(), State::Established);
+    let st = sys.hosts[1].conn.status();
+    let peer = sys.hosts[0].conn.status();
+    // One byte before RCV.NXT (already "received") and one at RCV.NXT.
+    let hdr = TcpHeader {
+        src_port: CLIENT_ADDR.port(),
+        dst_port: SERVER_ADDR.port(),
+        seq: st.rcv_nxt - 1,
+        ack: peer.rcv_nxt,
+        flags: Flags::ACK,
+        window: 2,
+        ..TcpHeader::default()
+    };
+    let pseudo = PseudoHeader::new(CLIENT_ADDR.ip(), SERVER_ADDR.ip()).expect("IPv4");
+    let mut buf = [0u8; 64];
+    let n = hdr.emit(&pseudo, &[0xee, 0x42], &mut buf).expect("fits");
+    sys.hosts[1]
+        .conn
+        .on_bytes(Instant::ZERO, &buf[..n], CLIENT_ADDR)
+        .expect("a valid segment");
+    let after = sys.hosts[1].conn.status();
+    assert_eq!(after.rcv_nxt, st.rcv_nxt + 1, "the new byte is accepted");
+    let mut got = [0u8; 4];
+    let k = sys.hosts[1].conn.recv(&mut got).expect("readable");
+    assert_eq!(&got[..k], &[0x42], "only the new byte is delivered");
+}
