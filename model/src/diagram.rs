@@ -245,13 +245,31 @@ fn xml_escape(s: &str) -> String {
 pub fn svg_from_events(lanes: (&str, &str), events: &[Event]) -> String {
     const ROW: f64 = 22.0;
     const TOP: f64 = 46.0;
-    const LEFT_X: f64 = 170.0;
-    const RIGHT_X: f64 = 590.0;
-    const WIDTH: f64 = 760.0;
-    const MID_X: f64 = (LEFT_X + RIGHT_X) / 2.0;
+    const CHAR: f64 = 7.3; // width of a 12px monospace character
+                           // Notes and delivery remarks beside a lifeline set the margins, so that
+                           // no text runs off the picture.
+    let beside = |lane: Lane| {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Note { lane: l, text } if *l == lane => Some(width(text)),
+                Event::Deliver {
+                    from,
+                    note: Some(n),
+                    ..
+                } if from.other() == lane => Some(width(n) + 2),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0) as f64
+    };
+    let left_x: f64 = (CHAR * beside(Lane::Left) + 24.0).max(170.0);
+    let right_x: f64 = left_x + 420.0;
+    let total_width: f64 = right_x + (CHAR * beside(Lane::Right) + 24.0).max(170.0);
+    let mid_x: f64 = (left_x + right_x) / 2.0;
     let lane_x = |lane: Lane| match lane {
-        Lane::Left => LEFT_X,
-        Lane::Right => RIGHT_X,
+        Lane::Left => left_x,
+        Lane::Right => right_x,
     };
     let colour = |lane: Lane| match lane {
         Lane::Left => "#1f5fa8",
@@ -338,8 +356,8 @@ pub fn svg_from_events(lanes: (&str, &str), events: &[Event]) -> String {
             }
             Event::Note { lane, text } => {
                 let (x, anchor) = match lane {
-                    Lane::Left => (LEFT_X - 10.0, "end"),
-                    Lane::Right => (RIGHT_X + 10.0, "start"),
+                    Lane::Left => (left_x - 10.0, "end"),
+                    Lane::Right => (right_x + 10.0, "start"),
                 };
                 text_at(
                     &mut body,
@@ -362,7 +380,7 @@ pub fn svg_from_events(lanes: (&str, &str), events: &[Event]) -> String {
                 in_flight.push((*from, label, sent));
                 text_at(
                     &mut body,
-                    MID_X,
+                    mid_x,
                     y,
                     "middle",
                     "#6a1b9a",
@@ -383,15 +401,15 @@ pub fn svg_from_events(lanes: (&str, &str), events: &[Event]) -> String {
                 );
                 if let Some(note) = note {
                     let (x, anchor) = match from.other() {
-                        Lane::Left => (LEFT_X - 10.0, "end"),
-                        Lane::Right => (RIGHT_X + 10.0, "start"),
+                        Lane::Left => (left_x - 10.0, "end"),
+                        Lane::Right => (right_x + 10.0, "start"),
                     };
                     text_at(&mut body, x, y, anchor, "#b71c1c", "", &format!("({note})"));
                 }
             }
             Event::Lost { from, label } | Event::Expired { from, label } => {
                 let sent = take(&mut in_flight, *from, label).unwrap_or(row);
-                arrow(&mut body, *from, MID_X, y_of(sent), y, label, true);
+                arrow(&mut body, *from, mid_x, y_of(sent), y, label, true);
                 let what = if matches!(event, Event::Lost { .. }) {
                     "✗ lost"
                 } else {
@@ -399,7 +417,7 @@ pub fn svg_from_events(lanes: (&str, &str), events: &[Event]) -> String {
                 };
                 text_at(
                     &mut body,
-                    MID_X + 6.0,
+                    mid_x + 6.0,
                     y,
                     "start",
                     "#b71c1c",
@@ -410,7 +428,7 @@ pub fn svg_from_events(lanes: (&str, &str), events: &[Event]) -> String {
             Event::Tick { now } => {
                 body.push_str(&format!(
                     "<line x1=\"20\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"#bbbbbb\" stroke-dasharray=\"2 3\"/>\n",
-                    WIDTH - 20.0
+                    total_width - 20.0
                 ));
                 text_at(
                     &mut body,
@@ -429,7 +447,7 @@ pub fn svg_from_events(lanes: (&str, &str), events: &[Event]) -> String {
         arrow(
             &mut body,
             from,
-            MID_X,
+            mid_x,
             y_of(sent),
             y_of(rows),
             &format!("{label} (in flight)"),
@@ -437,11 +455,12 @@ pub fn svg_from_events(lanes: (&str, &str), events: &[Event]) -> String {
         );
     }
 
-    let height = TOP + ROW * (rows as f64 + 1.5);
+    // One spare row below the last event for arrows still in flight.
+    let height = TOP + ROW * (rows as f64 + 2.5);
     let mut out = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\">\n\
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{total_width}\" height=\"{height}\" viewBox=\"0 0 {total_width} {height}\">\n\
          <defs><marker id=\"arrow\" markerWidth=\"10\" markerHeight=\"8\" refX=\"10\" refY=\"4\" orient=\"auto\" markerUnits=\"userSpaceOnUse\"><polygon points=\"0 0, 10 4, 0 8\" fill=\"#333333\"/></marker></defs>\n\
-         <rect x=\"0\" y=\"0\" width=\"{WIDTH}\" height=\"{height}\" fill=\"#ffffff\"/>\n"
+         <rect x=\"0\" y=\"0\" width=\"{total_width}\" height=\"{height}\" fill=\"#ffffff\"/>\n"
     );
     for (lane, name) in [(Lane::Left, lanes.0), (Lane::Right, lanes.1)] {
         let x = lane_x(lane);

@@ -53,31 +53,14 @@ struct Parsed {
     role: Role,
 }
 
-fn probability(name: &str, text: &str, below_one: bool) -> Result<f64, String> {
-    let p: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("--{name}: '{text}' is not a number"))?;
-    let ok = p.is_finite() && p >= 0.0 && if below_one { p < 1.0 } else { p <= 1.0 };
-    if !ok {
-        let range = if below_one {
-            "0 <= P < 1"
-        } else {
-            "0 <= P <= 1"
-        };
-        return Err(format!("--{name}: {text} is not a probability in {range}"));
-    }
-    Ok(p)
-}
-
 fn parse(args: &Args) -> Result<Parsed, String> {
-    let loss = probability("loss", &args.loss, true)?;
+    let loss = super::probability("loss", &args.loss, true)?;
     let dup = match &args.dup {
-        Some(t) => probability("dup", t, false)?,
+        Some(t) => super::probability("dup", t, false)?,
         None => loss,
     };
     let reorder = match &args.reorder {
-        Some(t) => probability("reorder", t, false)?,
+        Some(t) => super::probability("reorder", t, false)?,
         None => loss,
     };
     let seed_text = args.seed.trim();

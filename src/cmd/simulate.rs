@@ -37,32 +37,15 @@ pub struct Args {
 /// Largest transfer accepted: the simulator keeps the run in memory.
 const MAX_BYTES: usize = 1 << 30;
 
-fn parse_probability(name: &str, text: &str, below_one: bool) -> Result<f64, String> {
-    let p: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("--{name}: '{text}' is not a number"))?;
-    let ok = p.is_finite() && p >= 0.0 && if below_one { p < 1.0 } else { p <= 1.0 };
-    if !ok {
-        let range = if below_one {
-            "0 <= P < 1"
-        } else {
-            "0 <= P <= 1"
-        };
-        return Err(format!("--{name}: {text} is not a probability in {range}"));
-    }
-    Ok(p)
-}
-
 fn parse_args(args: &Args) -> Result<SimConfig, String> {
     let seed: u64 = args
         .seed
         .trim()
         .parse()
         .map_err(|_| format!("--seed: '{}' is not an unsigned 64-bit integer", args.seed))?;
-    let loss = parse_probability("loss", &args.loss, true)?;
-    let dup = parse_probability("dup", &args.dup, false)?;
-    let reorder = parse_probability("reorder", &args.reorder, false)?;
+    let loss = super::probability("loss", &args.loss, true)?;
+    let dup = super::probability("dup", &args.dup, false)?;
+    let reorder = super::probability("reorder", &args.reorder, false)?;
     let bytes: usize = args
         .bytes
         .trim()
