@@ -42,12 +42,21 @@ pub struct Args {
     /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Replay the variant's counterexamples on the engine: once configured
+    /// like the variant (it must fail the same way) and once with the
+    /// standard configuration (it must not).
+    #[arg(long)]
+    pub replay: bool,
 }
 
 pub fn run(args: Args) -> ExitCode {
     if args.model.wants_list() {
         ModelArgs::print_list();
         return ExitCode::SUCCESS;
+    }
+    if args.replay {
+        return replay(&args);
     }
     match args.model.select() {
         Ok(Selected::Tcp(name, model)) => check(&name, model, &args),
@@ -135,6 +144,36 @@ where
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+fn replay(args: &Args) -> ExitCode {
+    let config = match args.model.config() {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("synack check: {msg}");
+            return ExitCode::from(2);
+        }
+    };
+    if !args.quiet {
+        eprintln!(
+            "replaying the {} counterexamples on the engine ...",
+            config.variant.name()
+        );
+    }
+    match synack_checks::refine::replay_variant(config.variant, &config) {
+        Ok(report) => {
+            print!("{report}");
+            if report.all_confirmed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("synack check --replay: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -61,7 +61,8 @@ impl ModelArgs {
         }
     }
 
-    pub fn select(&self) -> Result<Selected, String> {
+    /// The configuration the options describe, validated.
+    pub fn config(&self) -> Result<Config, String> {
         let variant: Variant = self.variant.parse().map_err(|e| format!("{e}"))?;
         let mut config = if self.full {
             Config::full(variant)
@@ -102,6 +103,12 @@ impl ModelArgs {
             }
         }
         config.validate().map_err(|e| format!("{e}"))?;
+        Ok(config)
+    }
+
+    pub fn select(&self) -> Result<Selected, String> {
+        let config = self.config()?;
+        let variant = config.variant;
         let name = variant.name().to_string();
         Ok(if variant == Variant::Generals {
             Selected::Generals(name, GeneralsModel::new(config).map_err(|e| e.to_string())?)
