@@ -248,7 +248,11 @@ impl RefState {
         let mut dupacks = self.dupacks;
         for (side, n) in dupacks.iter_mut().enumerate() {
             let (b, a) = (self.s.ep[side].tcb, s.ep[side].tcb);
-            if a.state != b.state || a.snd_una != b.snd_una || !a.state.has_connection() {
+            // The engine's count (RFC 5681 §2) survives a change of state (a FIN
+            // arriving in the middle of a run of duplicates) and restarts on
+            // new data acknowledged, a retransmission timeout, or a new
+            // connection.
+            if a.snd_una != b.snd_una || a.retries > b.retries || !a.state.has_connection() {
                 *n = 0;
             }
         }

@@ -209,6 +209,11 @@ pub struct System {
     pub auto_relisten: bool,
     /// The engines' states when the last step began.
     step_before: [State; 2],
+    /// Segments the network lost so far (dropped, or expired past MSL), and
+    /// whether a host crashed or a user aborted: `final_ack_recovery` only
+    /// speaks of runs with at most one loss and neither, as the model's does.
+    losses: u8,
+    aborted_or_crashed: bool,
 }
 
 impl System {
@@ -243,6 +248,8 @@ impl System {
             surplus: None,
             auto_relisten: true,
             step_before: [State::Closed, State::Listen],
+            losses: 0,
+            aborted_or_crashed: false,
         };
         for side in 0..2 {
             sys.events.push(Event::State {
@@ -351,6 +358,7 @@ impl System {
             }
             Step::Abort(side) => {
                 let side = usize::from(side);
+                self.aborted_or_crashed = true;
                 self.note(side, "ABORT");
                 if let Err(e) = self.hosts[side].conn.abort(now) {
                     self.errors
@@ -359,6 +367,7 @@ impl System {
             }
             Step::Crash(side) => {
                 let side = usize::from(side);
+                self.aborted_or_crashed = true;
                 self.note(side, "crash: TCB lost");
                 let cfg = self.config_for(side, 0);
                 let h = &mut self.hosts[side];
@@ -368,6 +377,7 @@ impl System {
             Step::Drop(w) => {
                 if let Some(i) = self.find(&w) {
                     let p = self.net.remove(i);
+                    self.losses = self.losses.saturating_add(1);
                     self.events.push(Event::Lost {
                         from: lane(usize::from(p.from())),
                         label: self.label(&p.bytes),
@@ -480,6 +490,7 @@ impl System {
                     kept.push(p);
                 }
                 None => {
+                    self.losses = self.losses.saturating_add(1);
                     let label = self.label(&p.bytes);
                     self.events.push(Event::Expired {
                         from: lane(usize::from(p.from())),
@@ -668,7 +679,11 @@ impl System {
                     };
                     let paired = ps == self.hosts[peer].serial
                         && self.hosts[side].established_with.last() == Some(&ps);
-                    if paired && ((graceful(e) && broken(pe)) || (broken(e) && graceful(pe))) {
+                    let in_scope = self.losses <= 1 && !self.aborted_or_crashed;
+                    if paired
+                        && in_scope
+                        && ((graceful(e) && broken(pe)) || (broken(e) && graceful(pe)))
+                    {
                         self.violations.push(Violation {
                             property: "final_ack_recovery",
                             detail: format!(
