@@ -21,6 +21,9 @@ use synack_tcp::table::{Dispatch, Stack, TimeWaitEntry};
 use synack_tcp::wire::ip::{emit_tcp_packet, parse_tcp_packet};
 use synack_tcp::{Config, Flags, FourTuple, Instant, SeqNum, State, TcpHeader};
 
+mod stack_util;
+use stack_util::{drain, pump};
+
 /// The peer's first octet after its SYN; its FIN took DATA_SEQ, so in
 /// CLOSING and TIME-WAIT RCV.NXT = DATA_SEQ + 1.
 const DATA_SEQ: u32 = PEER_ISS + 1;
@@ -115,32 +118,6 @@ fn stack_config() -> Config {
     }
 }
 
-fn drain_stack(s: &mut Stack, now: Instant) -> Vec<Vec<u8>> {
-    let mut buf = [0u8; 2048];
-    let mut out = Vec::new();
-    while let Some(n) = s.poll_transmit(now, &mut buf) {
-        out.push(buf[..n].to_vec());
-    }
-    out
-}
-
-fn pump(a: &mut Stack, b: &mut Stack, now: Instant) {
-    for _ in 0..1000 {
-        let ab = drain_stack(a, now);
-        let ba = drain_stack(b, now);
-        if ab.is_empty() && ba.is_empty() {
-            return;
-        }
-        for p in ab {
-            let _ = b.on_packet(now, &p);
-        }
-        for p in ba {
-            let _ = a.on_packet(now, &p);
-        }
-    }
-    panic!("the two stacks never went quiet");
-}
-
 /// A server stack whose tuple with CLIENT is a compact TIME-WAIT entry
 /// (the server closed first), the entry, and the time.
 fn server_in_time_wait() -> (Stack, TimeWaitEntry, Instant) {
@@ -224,13 +201,13 @@ fn compact_time_wait_drops_fin_without_ack() {
             b.on_packet(now, &packet(seq, 0, Flags::FIN)),
             Ok(Dispatch::TimeWait)
         );
-        assert!(drain_stack(&mut b, now).is_empty(), "FIN at {seq}");
+        assert!(drain(&mut b, now).is_empty(), "FIN at {seq}");
     }
     assert_eq!(b.time_wait_entry(&TUPLE), Some(e));
     b.on_packet(now, &packet(e.rcv_nxt.0 + window, 0, Flags::FIN))
         .unwrap();
     assert_eq!(
-        fields(&drain_stack(&mut b, now)),
+        fields(&drain(&mut b, now)),
         vec![(Flags::ACK, e.snd_nxt.0, e.rcv_nxt.0)]
     );
 }
@@ -247,28 +224,28 @@ fn compact_time_wait_answers_unacceptable_ack_values_rate_limited() {
     for ack in [e.snd_nxt.0, e.snd_nxt.0.wrapping_sub(e.max_snd_wnd())] {
         b.on_packet(now, &packet(e.rcv_nxt.0, ack, Flags::ACK))
             .unwrap();
-        assert!(drain_stack(&mut b, now).is_empty(), "ack {ack}");
+        assert!(drain(&mut b, now).is_empty(), "ack {ack}");
     }
     let beyond = e.snd_nxt.0 + 1000;
     let ancient = e.snd_nxt.0.wrapping_sub(e.max_snd_wnd() + 1);
     for ack in [beyond, ancient] {
         b.on_packet(now, &packet(e.rcv_nxt.0, ack, Flags::ACK))
             .unwrap();
-        assert_eq!(fields(&drain_stack(&mut b, now)), ack_reply, "ack {ack}");
+        assert_eq!(fields(&drain(&mut b, now)), ack_reply, "ack {ack}");
     }
     // The third in the same second is not answered; a second later it is.
     b.on_packet(now, &packet(e.rcv_nxt.0, beyond, Flags::ACK))
         .unwrap();
-    assert!(drain_stack(&mut b, now).is_empty());
+    assert!(drain(&mut b, now).is_empty());
     assert_eq!(b.stats().time_wait_challenge_acks_suppressed, 1);
     let later = now + Duration::from_secs(1);
     b.on_packet(later, &packet(e.rcv_nxt.0, beyond, Flags::ACK))
         .unwrap();
-    assert_eq!(fields(&drain_stack(&mut b, later)), ack_reply);
+    assert_eq!(fields(&drain(&mut b, later)), ack_reply);
     // A FIN on such a segment is discarded with it.
     b.on_packet(later, &packet(e.rcv_nxt.0, beyond, Flags::FIN | Flags::ACK))
         .unwrap();
-    assert_eq!(fields(&drain_stack(&mut b, later)), ack_reply);
+    assert_eq!(fields(&drain(&mut b, later)), ack_reply);
     assert_eq!(b.time_wait_entry(&TUPLE), Some(e));
 }
 
@@ -285,7 +262,7 @@ fn compact_time_wait_takes_in_fin_at_rcv_nxt() {
     )
     .unwrap();
     assert_eq!(
-        fields(&drain_stack(&mut b, at)),
+        fields(&drain(&mut b, at)),
         vec![(Flags::ACK, e.snd_nxt.0, e.rcv_nxt.0 + 1)]
     );
     let after = b.time_wait_entry(&TUPLE).expect("still in TIME-WAIT");

@@ -12,6 +12,9 @@ use synack_tcp::table::{
 use synack_tcp::wire::ip::{emit_tcp_packet, parse_tcp_packet};
 use synack_tcp::{Config, Ended, Event, Flags, FourTuple, Instant, SeqNum, State, TcpHeader};
 
+mod stack_util;
+use stack_util::{drain, pump};
+
 const CLIENT: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 40000);
 const SERVER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 80);
 
@@ -25,34 +28,6 @@ fn config() -> Config {
 
 fn stack(seed: u64) -> Stack {
     Stack::new(config(), seed).expect("valid config")
-}
-
-/// Drain every packet `from` wants to send.
-fn drain(from: &mut Stack, now: Instant) -> Vec<Vec<u8>> {
-    let mut buf = [0u8; 2048];
-    let mut out = Vec::new();
-    while let Some(n) = from.poll_transmit(now, &mut buf) {
-        out.push(buf[..n].to_vec());
-    }
-    out
-}
-
-/// Move packets both ways until neither side has anything to say.
-fn pump(a: &mut Stack, b: &mut Stack, now: Instant) {
-    for _ in 0..1000 {
-        let ab = drain(a, now);
-        let ba = drain(b, now);
-        if ab.is_empty() && ba.is_empty() {
-            return;
-        }
-        for p in ab {
-            let _ = b.on_packet(now, &p);
-        }
-        for p in ba {
-            let _ = a.on_packet(now, &p);
-        }
-    }
-    panic!("the two stacks never went quiet");
 }
 
 /// A raw IPv4 packet from `src` to `dst`.
