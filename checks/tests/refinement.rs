@@ -4,8 +4,8 @@
 //! compares them after every one (see `synack_checks::refine`).
 //!
 //! Environment:
-//! - `SYNACK_REFINE_CASES`: cases (default 50 000, about a minute on one
-//!   core; a 100x soak is 5 000 000);
+//! - `SYNACK_REFINE_CASES`: cases (default 500 000, about a minute on one
+//!   core; a 100x soak is 50 000 000);
 //! - `SYNACK_REFINE_SEED`: the seed (decimal u64); without it one is drawn
 //!   and printed. A failure prints its seed and the command that replays it;
 //! - `SYNACK_REFINE_STRICT=1`: keep the steps that run into a known
@@ -33,7 +33,7 @@ const STEPS: std::ops::RangeInclusive<usize> = 1..=80;
 
 /// The model's CI configuration for `variant`, with every kind of fault:
 /// the network loses, duplicates and delays segments, a host crashes, a user
-/// aborts (left out while D1 stands, see `known`).
+/// aborts.
 fn model_config(variant: Variant) -> Config {
     Config {
         drops: 2,

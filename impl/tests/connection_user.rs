@@ -308,3 +308,38 @@ fn abort_into_time_wait_when_configured() {
     assert_eq!(events(&mut c), vec![Event::Closed(aborted)]);
     assert_eq!(c.ended(), Some(aborted));
 }
+
+/// After an ABORT that lingers in TIME-WAIT (§3.5.2) with data outstanding,
+/// nothing of the old send queue is counted or retransmitted, and the
+/// peer's first FIN (it never saw our RST) is taken in, acknowledged and
+/// restarts 2×MSL (§3.10.7.4 eighth step); the aborted user hears nothing.
+#[test]
+fn abort_into_time_wait_then_the_peers_fin() {
+    let cfg = Config {
+        abort_time_wait: true,
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    c.send(b"xy").unwrap();
+    assert_eq!(one(&mut c, t(0)).payload.len(), 2);
+    let rto = c.poll_timeout().unwrap();
+    c.on_timeout(rto);
+    assert_eq!(one(&mut c, rto).payload.len(), 2);
+    assert_eq!(c.status().retransmissions, 1);
+
+    c.abort(rto).unwrap();
+    assert_eq!(sa(&one(&mut c, rto)), (ISS + 3, 0, Flags::RST));
+    assert_eq!(c.state(), State::TimeWait);
+    assert_eq!(c.status().retransmissions, 0);
+    assert_eq!(c.status().send_queued, 0);
+    assert_eq!(events(&mut c), vec![Event::Reset(ResetReason::Aborted)]);
+
+    let later = rto + secs(10);
+    peer(PEER_ISS + 1, Flags::FIN | Flags::ACK)
+        .ack(ISS + 1)
+        .to(&mut c, later);
+    assert_eq!(sa(&one(&mut c, later)), (ISS + 3, PEER_ISS + 2, Flags::ACK));
+    assert_eq!(c.state(), State::TimeWait);
+    assert_eq!(c.poll_timeout(), Some(later + c.config().msl * 2));
+    assert_eq!(events(&mut c), vec![]);
+}

@@ -45,7 +45,7 @@ use std::time::Duration;
 use synack_model::segment::Segment as ModelSegment;
 use synack_model::tcb::{Seq, State as ModelState, Tcb};
 use synack_tcp::wire::Segment as WireSegment;
-use synack_tcp::{Instant, SeqNum, State, Status};
+use synack_tcp::{Ended, Instant, ResetReason, SeqNum, State, Status};
 
 /// The model's state for an engine state (the same eleven, by name).
 pub fn state(s: State) -> ModelState {
@@ -116,15 +116,23 @@ pub fn tcb(
             seq(status.rcv_nxt, base, "RCV.NXT")?,
         )
     };
+    // ABORT that lingers in TIME-WAIT (§3.5.2): both have dropped what the
+    // user queued and the model forgets the CLOSE; the engine keeps its FIN's
+    // sequence number to judge the old connection's segments.
+    let aborted = status.ended == Some(Ended::Reset(ResetReason::Aborted));
     let fin_seq = u32::from(iss) + 1 + u32::from(tx);
     let fin_sent = status.fin_queued && u32::from(snd_nxt) > fin_seq;
     let data_sent = u32::from(snd_nxt)
         .saturating_sub(u32::from(iss))
         .saturating_sub(1)
         .saturating_sub(u32::from(fin_sent));
-    let snd_queued = u32::from(tx).checked_sub(data_sent).ok_or_else(|| {
-        format!("SND.NXT covers {data_sent} data bytes but the user sent only {tx}")
-    })?;
+    let snd_queued = if aborted {
+        status.send_queued as u32
+    } else {
+        u32::from(tx).checked_sub(data_sent).ok_or_else(|| {
+            format!("SND.NXT covers {data_sent} data bytes but the user sent only {tx}")
+        })?
+    };
     let rtx_timer = ticks_until(status.timers.retransmission, now, tick)?;
     let timer2 = ticks_until(
         status.timers.time_wait.or(status.timers.fin_wait_2),
@@ -140,7 +148,7 @@ pub fn tcb(
         snd_nxt,
         rcv_nxt,
         snd_queued: snd_queued as u8,
-        close_queued: status.fin_queued,
+        close_queued: status.fin_queued && !aborted,
         fin_sent,
         rtx_timer,
         retries: u8::try_from(status.retransmissions).unwrap_or(u8::MAX),

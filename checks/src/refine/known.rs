@@ -38,13 +38,6 @@ fn receiver_tcb(
 /// The list (the narrower D3 before D2); see `/work/notes/discrepancies.md` for the traces.
 pub const KNOWN: &[Known] = &[
     Known {
-        id: "D1-abort-time-wait",
-        summary: "ABORT in a synchronized state: the model lingers in TIME-WAIT (RFC 9293 §3.5.2 \
-                  suggests it), the engine deletes the TCB (§3.10.5). Both follow a sentence of the \
-                  RFC; the engine has no option for the model's choice.",
-        hits: |_, step| matches!(step, Step::Abort(_)),
-    },
-    Known {
         id: "D3-syn-ack-in-syn-received",
         summary: "Simultaneous open: SYN-RECEIVED gets the peer's SYN,ACK (SEQ = IRS, ACK of our \
                   SYN). The engine drops the repeated SYN and takes the ACK (ESTABLISHED), the \

@@ -52,7 +52,8 @@ pub fn lane(side: usize) -> Lane {
 /// (initial = min = max, so backoff cannot diverge from the model's constant
 /// RTO), R2 = the model's retry count, no options, Nagle and delayed ACK off,
 /// receive buffer = RCV.WND, one challenge ACK per tick (RFC 5961 §7), no
-/// MAY-2 reopening of TIME-WAIT (the model has none). `iss` is the model's ISS
+/// MAY-2 reopening of TIME-WAIT (the model has none), and ABORT lingering in
+/// TIME-WAIT exactly when the model's does (§3.5.2 rather than §3.10.5). `iss` is the model's ISS
 /// for this OPEN plus `base`.
 pub fn engine_config(params: &Params, msl: u8, iss: u32) -> EngineConfig {
     let ticks = |n: u8| TICK * u32::from(n);
@@ -68,6 +69,7 @@ pub fn engine_config(params: &Params, msl: u8, iss: u32) -> EngineConfig {
             TimeWaitRst::Rfc1337Ignore
         },
         time_wait_reopen: false,
+        abort_time_wait: params.abort_enters_time_wait && params.time_wait > 0,
         fin_wait_2_timeout: params.fin_wait_2_timeout.map(ticks),
         r1: u32::MAX,
         r2: RetryLimit::Count(u32::from(params.max_retries)),

@@ -749,8 +749,10 @@ impl Connection {
         self.rcv_nxt += 1;
         self.fin_received = true;
         self.fin_ahead = None;
-        self.signal(EV_PEER_CLOSED);
         self.ack_now = true;
+        if self.state != State::TimeWait {
+            self.signal(EV_PEER_CLOSED);
+        }
         match self.state {
             State::SynReceived | State::Established => self.state = State::CloseWait,
             State::FinWait1 => {
@@ -761,6 +763,10 @@ impl Connection {
                 }
             }
             State::FinWait2 => self.enter_time_wait(now),
+            // The peer's first FIN in TIME-WAIT: only after an ABORT that
+            // lingers here (§3.5.2), whose user is gone. Eighth step: stay,
+            // restart 2×MSL.
+            State::TimeWait => self.timers.time_wait = Some(now + self.cfg.time_wait_duration()),
             _ => {}
         }
     }
@@ -772,6 +778,9 @@ impl Connection {
             time_wait: Some(now + self.cfg.time_wait_duration()),
             ..super::Timers::default()
         };
+        // Nothing of ours is in flight in TIME-WAIT (after an ABORT that
+        // lingers here, §3.5.2, what was outstanding is abandoned).
+        self.rtx_count = 0;
         self.fast_rtx = false;
         self.probe_now = false;
         self.keepalive_now = false;
