@@ -663,6 +663,25 @@ fn paws_drops_old_timestamp() {
     one(&mut c, t(2));
     assert_eq!(c.recv_queued(), 3);
     assert_eq!(c.stats().dropped.paws, 1);
+
+    // RFC 7323 §5.5: TS.Recent stays the reference through three idle days...
+    let day = 24 * 60 * 60 * 1000;
+    peer(DATA_SEQ + 3, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"old")
+        .opts(ts(900))
+        .to(&mut c, t(3 * day));
+    one(&mut c, t(3 * day));
+    assert_eq!((c.recv_queued(), c.stats().dropped.paws), (3, 2));
+    // ... and is invalid after 24 days without a segment that updated it.
+    let later = t(3 * day) + secs(25 * 24 * 60 * 60);
+    peer(DATA_SEQ + 3, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"old")
+        .opts(ts(900))
+        .to(&mut c, later);
+    one(&mut c, later);
+    assert_eq!((c.recv_queued(), c.stats().dropped.paws), (6, 2));
 }
 
 /// Eighth step after the peer's FIN was taken, read literally: a FIN at

@@ -54,6 +54,15 @@ fn packet(
     buf
 }
 
+/// (source, destination) of a packet.
+fn ends(p: &[u8]) -> (SocketAddr, SocketAddr) {
+    let (ip, seg) = parse_tcp_packet(p).expect("a valid packet");
+    (
+        SocketAddr::new(ip.src(), seg.src_port()),
+        SocketAddr::new(ip.dst(), seg.dst_port()),
+    )
+}
+
 /// (flags, seq, ack) of a packet.
 fn fields(p: &[u8]) -> (Flags, u32, u32) {
     let (_, seg) = parse_tcp_packet(p).expect("a valid packet");
@@ -121,11 +130,13 @@ fn segments_for_nothing_are_reset_as_rfc9293_says() {
     let out = drain(&mut s, now);
     assert_eq!(out.len(), 1);
     assert_eq!(fields(&out[0]), (Flags::RST, 5000, 0));
+    assert_eq!(ends(&out[0]), (SERVER, CLIENT));
     // Without ACK: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; SYN counts one.
     let p = packet(CLIENT, SERVER, 1000, 0, Flags::SYN, b"");
     s.on_packet(now, &p).unwrap();
     let out = drain(&mut s, now);
     assert_eq!(fields(&out[0]), (Flags::RST | Flags::ACK, 0, 1001));
+    assert_eq!(ends(&out[0]), (SERVER, CLIENT));
     // Never a RST for a RST.
     let p = packet(CLIENT, SERVER, 1000, 0, Flags::RST, b"");
     s.on_packet(now, &p).unwrap();

@@ -47,20 +47,13 @@ pub fn reset_for(seg: &Segment<'_>) -> Option<TcpHeader> {
     })
 }
 
-fn rst_reply(seg: &Segment<'_>, dst: SocketAddr) -> RstReply {
-    if seg.flags().ack() {
-        RstReply {
-            dst,
-            seq: seg.ack(),
-            ack: None,
-        }
-    } else {
-        RstReply {
-            dst,
-            seq: SeqNum(0),
-            ack: Some(seg.seq() + seg.seg_len()),
-        }
-    }
+/// [`reset_for`] addressed to `dst`, for a connection's own queue.
+fn rst_reply(seg: &Segment<'_>, dst: SocketAddr) -> Option<RstReply> {
+    reset_for(seg).map(|h| RstReply {
+        dst,
+        seq: h.seq,
+        ack: h.flags.ack().then_some(h.ack),
+    })
 }
 
 /// The four cases of the acceptability test (RFC 9293 §3.4, Table 5).
@@ -126,8 +119,8 @@ impl Connection {
     /// §3.10.7.1: no TCB. Everything but a RST is answered with a RST.
     fn arrive_closed(&mut self, seg: &Segment<'_>, remote: SocketAddr) {
         self.stats.dropped.closed += 1;
-        if !seg.flags().rst() {
-            self.queue_rst(rst_reply(seg, remote));
+        if let Some(rst) = rst_reply(seg, remote) {
+            self.queue_rst(rst);
         }
     }
 
@@ -142,7 +135,9 @@ impl Connection {
         // Second: any ACK is bad here.
         if f.ack() {
             self.stats.dropped.listen_ack += 1;
-            self.queue_rst(rst_reply(seg, remote));
+            if let Some(rst) = rst_reply(seg, remote) {
+                self.queue_rst(rst);
+            }
             return;
         }
         // Third: a SYN opens. (No IP security options: the check is vacuous.)

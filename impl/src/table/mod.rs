@@ -65,7 +65,7 @@ use crate::error::Error;
 use crate::event::{Ended, Event};
 use crate::wire::ip::{IpPacket, Ipv4Header, Ipv6Header, IPV4_HEADER_LEN, IPV6_HEADER_LEN};
 use crate::wire::{Flags, PseudoHeader, Segment, TcpHeader, WireError};
-use crate::{Instant, SeqNum};
+use crate::Instant;
 
 pub use key::{Key, TupleHasher, TupleHasherBuilder, TupleKey, V4Key, V6Key};
 pub use time_wait::{TimeWaitEntry, TimeWaitTable};
@@ -827,33 +827,13 @@ impl Stack {
         }
     }
 
-    /// RFC 9293 §3.10.7.1: the reply to a segment for no connection, made
-    /// acceptable to its sender; never a RST for a RST.
+    /// RFC 9293 §3.10.7.1: the reply to a segment for no connection
+    /// ([`crate::connection::reset_for`]).
     fn reset_for(&mut self, pseudo: &PseudoHeader, seg: &Segment<'_>) {
-        let flags = seg.flags();
-        if flags.rst() {
-            return;
-        }
-        let header = if flags.ack() {
-            TcpHeader {
-                src_port: seg.dst_port(),
-                dst_port: seg.src_port(),
-                seq: seg.ack(),
-                flags: Flags::RST,
-                ..TcpHeader::default()
+        if let Some(header) = crate::connection::reset_for(seg) {
+            if self.push_reply(pseudo.dst(), pseudo.src(), header) {
+                self.stats.resets_sent += 1;
             }
-        } else {
-            TcpHeader {
-                src_port: seg.dst_port(),
-                dst_port: seg.src_port(),
-                seq: SeqNum(0),
-                ack: seg.seq() + seg.seg_len(),
-                flags: Flags::RST | Flags::ACK,
-                ..TcpHeader::default()
-            }
-        };
-        if self.push_reply(pseudo.dst(), pseudo.src(), header) {
-            self.stats.resets_sent += 1;
         }
     }
 
