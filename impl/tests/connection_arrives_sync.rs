@@ -117,6 +117,15 @@ fn zero_window_rejects_data_accepts_ack() {
         SeqNum(ISS + 3),
         "a zero-length ACK at RCV.NXT is processed"
     );
+    // ... as an acceptable segment: a pure ACK draws no reply.
+    silent(&mut c, t(0));
+    // One past RCV.NXT it is not acceptable (Table 5, zero window), so it
+    // is answered.
+    peer(DATA_SEQ + 11, Flags::ACK)
+        .ack(ISS + 3)
+        .to(&mut c, t(0));
+    let ack = one(&mut c, t(0));
+    assert_eq!((ack.header.ack.0, ack.header.window), (DATA_SEQ + 10, 0));
 }
 
 /// MUST-66: with a zero window, the ACK of a data segment at RCV.NXT is
