@@ -11,7 +11,11 @@ use synack_model::{Config, Variant};
 /// routed to the lead); that is printed, and fails with
 /// `SYNACK_REFINE_STRICT=1`.
 fn confirmed(variant: Variant) {
-    let report = match replay_variant(variant, &Config::default_for(variant)) {
+    confirmed_with(variant, &Config::default_for(variant));
+}
+
+fn confirmed_with(variant: Variant, config: &Config) {
+    let report = match replay_variant(variant, config) {
         Ok(r) => r,
         Err(e) => panic!("{e}"),
     };
@@ -61,6 +65,25 @@ fn fixed_isn() {
 #[test]
 fn time_wait_assassination() {
     confirmed(Variant::TimeWaitAssassination);
+}
+
+/// At the default size every path to the assassination runs into a known
+/// difference (the shortest goes through a simultaneous open, D3). A second
+/// duplicate gives a path without one — an old SYN,ACK held in the network
+/// across TIME-WAIT's early end — and it must be confirmed.
+#[test]
+fn time_wait_assassination_with_two_duplicates() {
+    let variant = Variant::TimeWaitAssassination;
+    let config = Config {
+        duplicates: 2,
+        ..Config::default_for(variant)
+    };
+    let report = replay_variant(variant, &config).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("{report}");
+    assert!(!report.properties.is_empty());
+    for p in &report.properties {
+        assert!(p.confirmed(), "{report}");
+    }
 }
 
 #[test]

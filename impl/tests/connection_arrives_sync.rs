@@ -275,7 +275,9 @@ fn rst_in_time_wait_is_ignored_by_default() {
 }
 
 /// With the RFC 9293 switch, a RST at RCV.NXT ends TIME-WAIT (the model's
-/// "TIME-WAIT assassination" variant).
+/// "TIME-WAIT assassination" variant). Both FINs were acknowledged, and
+/// §3.10.7.4 gives TIME-WAIT no reset signal: the connection ended
+/// gracefully, only sooner.
 #[test]
 fn rst_in_time_wait_closes_with_rfc9293_switch() {
     let cfg = Config {
@@ -283,8 +285,11 @@ fn rst_in_time_wait_closes_with_rfc9293_switch() {
         ..plain(ISS)
     };
     let mut c = time_wait(&cfg);
+    events(&mut c);
     peer(DATA_SEQ + 1, Flags::RST).to(&mut c, t(1));
     assert_eq!(c.state(), State::Closed);
+    assert_eq!(c.ended(), Some(Ended::Graceful));
+    assert_eq!(events(&mut c), vec![Event::Closed(Ended::Graceful)]);
 }
 
 // ---- Fourth: SYN ----

@@ -25,11 +25,19 @@ fn receiver_tcb(
     r: &RefState,
     step: &Step,
 ) -> Option<(synack_model::segment::Segment, synack_model::tcb::Tcb)> {
+    receiver(r, step).map(|(_, seg, tcb)| (seg, tcb))
+}
+
+/// The side a delivery goes to, the segment and that side's TCB (if its host is up).
+fn receiver(
+    r: &RefState,
+    step: &Step,
+) -> Option<(usize, synack_model::segment::Segment, synack_model::tcb::Tcb)> {
     match step {
         Step::Deliver(w) => {
             let to = 1 - usize::from(w.from);
             let e = &r.s.ep[to];
-            (e.host == synack_model::model::Host::Up).then_some((w.seg, e.tcb))
+            (e.host == synack_model::model::Host::Up).then_some((to, w.seg, e.tcb))
         }
         _ => None,
     }
@@ -97,6 +105,25 @@ pub const KNOWN: &[Known] = &[
                     && r.is_duplicate_ack(to, &w.seg)
             }
             _ => false,
+        },
+    },
+    Known {
+        id: "D6-rst-seq-zero-across-the-wrap",
+        summary: "A RST <SEQ=0> (a CLOSED or LISTEN peer's answer to a segment without ACK, \
+                  §3.10.7.1) reaches a synchronized endpoint whose window spans the 2^32 wrap (the \
+                  test's sequence base puts windows there): in the engine's numbers 0 lies in the \
+                  window, so the RST is in window but not exact and draws RFC 5961's challenge ACK; \
+                  in the model's numbers, which never wrap, 0 lies below every window and the RST \
+                  is dropped. Neither deviates: the model cannot express a window across the wrap.",
+        hits: |r, step| {
+            receiver(r, step).is_some_and(|(to, seg, t)| {
+                let wnd = u32::from(r.config.params(to).rcv_wnd);
+                let rcv_nxt = r.base.wrapping_add(u32::from(t.rcv_nxt));
+                seg.rst
+                    && u32::from(seg.seq) == 0
+                    && t.state.is_synchronized()
+                    && 0u32.wrapping_sub(rcv_nxt) < wnd
+            })
         },
     },
 ];

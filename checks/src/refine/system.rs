@@ -640,8 +640,8 @@ impl System {
         self.check_isn();
     }
 
-    /// No unrequested connection: a host enters ESTABLISHED only with the
-    /// peer's latest connection, once. Final-ACK recovery: when one side of
+    /// No unrequested connection, no old handshake segment accepted: a host
+    /// enters ESTABLISHED only with the peer's latest connection, once. Final-ACK recovery: when one side of
     /// a connection ends gracefully, the other is not reset or timed out.
     fn check_connection(&mut self, side: usize, before: State) {
         let peer = 1 - side;
@@ -651,16 +651,32 @@ impl System {
             let peer_iss = self.hosts[peer].iss.last().copied();
             let again = self.hosts[side].established_with.contains(&peer_serial);
             if peer_iss != Some(st.irs.0) || again {
+                // Classified as the model's ghost flags do: an active opener
+                // (its OPEN is the latest) completed by a handshake segment
+                // of an older exchange has accepted an old segment; a passive
+                // one was opened by an old SYN, a connection nobody asked for.
                 self.violations.push(Violation {
-                    property: "no_unrequested_connection",
-                    detail: format!(
-                        "{} ESTABLISHED with IRS {} but the peer's latest connection ({}) has ISS {:?}{}",
-                        side_name(side as u8),
-                        st.irs.0,
-                        peer_serial,
-                        peer_iss,
-                        if again { ", a second time" } else { "" }
-                    ),
+                    property: if st.passive_open {
+                        "no_unrequested_connection"
+                    } else {
+                        "no_old_segment_accepted"
+                    },
+                    detail: if peer_iss != Some(st.irs.0) {
+                        format!(
+                            "{} ESTABLISHED with IRS {}, not the ISS of the peer's latest connection ({}: {:?})",
+                            side_name(side as u8),
+                            st.irs.0,
+                            peer_serial,
+                            peer_iss,
+                        )
+                    } else {
+                        format!(
+                            "{} ESTABLISHED a second time with the peer's connection {} (ISS {})",
+                            side_name(side as u8),
+                            peer_serial,
+                            st.irs.0,
+                        )
+                    },
                 });
             }
             self.hosts[side].established_with.push(peer_serial);

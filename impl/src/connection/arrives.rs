@@ -417,7 +417,9 @@ impl Connection {
                 }
                 State::TimeWait => match self.cfg.time_wait_rst {
                     TimeWaitRst::Rfc1337Ignore => self.stats.dropped.rst_in_time_wait += 1,
-                    TimeWaitRst::Rfc9293Accept => self.reset_by_peer(),
+                    // Both FINs were acknowledged: no reset signal, the
+                    // connection ends as TIME-WAIT's end would have ended it.
+                    TimeWaitRst::Rfc9293Accept => self.end_time_wait(),
                 },
                 _ => self.reset_by_peer(),
             }
@@ -779,6 +781,18 @@ impl Connection {
         self.fast_rtx = false;
         self.probe_now = false;
         self.keepalive_now = false;
+    }
+
+    /// TIME-WAIT is over (2×MSL passed, or a RST under RFC 9293's rule): the
+    /// connection ends as it had ended before TIME-WAIT, gracefully or by the
+    /// ABORT that led here (§3.5.2), whose reset was reported then.
+    pub(super) fn end_time_wait(&mut self) {
+        let ended = self.time_wait_ends;
+        self.enter_closed(Ended::Graceful);
+        if ended != Ended::Graceful {
+            self.terminal[1] = Some(crate::event::Event::Closed(ended));
+            self.ended = Some(ended);
+        }
     }
 
     /// RFC 5961 §3.2/§4 challenge ACK, at most `challenge_ack_limit` a second.

@@ -4,7 +4,7 @@
 
 use super::{Connection, State, EV_RTX_WARNING};
 use crate::config::RetryLimit;
-use crate::event::{Ended, TimeoutKind};
+use crate::event::TimeoutKind;
 use crate::Instant;
 
 impl Connection {
@@ -26,13 +26,7 @@ impl Connection {
                         self.final_ack = Some((dst, self.send_ptr, self.rcv_nxt));
                     }
                 }
-                let ended = self.time_wait_ends;
-                self.enter_closed(Ended::Graceful);
-                if ended != Ended::Graceful {
-                    // Reached through ABORT: the reset was reported then.
-                    self.terminal[1] = Some(crate::event::Event::Closed(ended));
-                    self.ended = Some(ended);
-                }
+                self.end_time_wait();
                 return;
             }
         }
