@@ -461,3 +461,211 @@ fn default_msl_is_two_minutes() {
     assert_eq!(c.config().msl, secs(120));
     assert_eq!(c.poll_timeout(), Some(t(240_000)));
 }
+
+/// SHLD-9, MUST-20: the application hears of a failing path once, when the
+/// same segment has been retransmitted R1 times, and not before; R2 (a
+/// count here) closes afterwards. Every expiry that retransmits is counted.
+#[test]
+fn r1_warning_comes_once_exactly_at_r1() {
+    let cfg = Config {
+        r1: 3,
+        r2: RetryLimit::Count(6),
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    c.send(b"abc").unwrap();
+    one(&mut c, t(0));
+    for n in 1..=6u32 {
+        let d = c.poll_timeout().unwrap();
+        c.on_timeout(d);
+        assert_eq!(one(&mut c, d).payload, b"abc");
+        assert_eq!(c.status().retransmissions, n);
+        assert_eq!(c.stats().timeouts, u64::from(n));
+        let want = if n == 3 {
+            vec![Event::RetransmissionWarning]
+        } else {
+            vec![]
+        };
+        assert_eq!(events(&mut c), want, "after retransmission {n}");
+    }
+    let d = c.poll_timeout().unwrap();
+    c.on_timeout(d);
+    silent(&mut c, d);
+    assert_eq!(
+        c.ended(),
+        Some(Ended::TimedOut(TimeoutKind::Retransmission))
+    );
+}
+
+/// MUST-21: an R2 given as a time closes the connection at the first expiry
+/// at which the segment has been outstanding that long (here 1 s, 3 s, then
+/// 7 s after it was first sent), not one backoff later.
+#[test]
+fn r2_time_limit_is_reached_exactly() {
+    let cfg = Config {
+        r2: RetryLimit::Time(secs(7)),
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    c.send(b"abc").unwrap();
+    one(&mut c, t(0));
+    let sent = run_alone(&mut c, t(100_000));
+    let times: Vec<Instant> = sent.iter().map(|(d, _)| *d).collect();
+    assert_eq!(times, vec![t(1000), t(3000)]);
+    assert_eq!(
+        c.ended(),
+        Some(Ended::TimedOut(TimeoutKind::Retransmission))
+    );
+    assert_eq!(c.stats().timeouts, 2);
+}
+
+/// MUST-21 with R2 = 7 s: an expiry 3 s in is well short of it; the
+/// connection is still there after it.
+#[test]
+fn r2_time_limit_not_reached_early() {
+    let cfg = Config {
+        r2: RetryLimit::Time(secs(7)),
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    c.send(b"abc").unwrap();
+    one(&mut c, t(0));
+    c.on_timeout(t(1000));
+    one(&mut c, t(1000));
+    c.on_timeout(t(3000));
+    one(&mut c, t(3000));
+    assert_eq!(c.state(), State::Established);
+    assert_eq!(c.poll_timeout(), Some(t(7000)));
+    c.on_timeout(t(6999));
+    assert_eq!(c.state(), State::Established);
+    c.on_timeout(t(7000));
+    assert_eq!(c.state(), State::Closed);
+}
+
+/// `on_timeout` fires every timer that is due, not only the first: a
+/// retransmission and a delayed ACK due at the same instant are both
+/// handled by one call (MUST-40: the ACK may not wait beyond its deadline).
+#[test]
+fn one_on_timeout_fires_every_due_timer() {
+    let cfg = Config {
+        delayed_ack: Some(Duration::from_millis(200)),
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    c.send(b"abc").unwrap();
+    one(&mut c, t(0));
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"hi")
+        .to(&mut c, t(800));
+    silent(&mut c, t(800));
+    let st = c.status().timers;
+    assert_eq!(
+        (st.retransmission, st.delayed_ack),
+        (Some(t(1000)), Some(t(1000)))
+    );
+    c.on_timeout(t(1000));
+    assert_eq!(c.status().timers.delayed_ack, None);
+    assert_eq!(c.poll_timeout(), Some(t(3000)), "only the backed-off RTO");
+    let seg = one(&mut c, t(1000));
+    assert_eq!(
+        (seg.header.seq.0, seg.header.ack.0, seg.payload.as_slice()),
+        (ISS + 1, PEER_ISS + 3, &b"abc"[..])
+    );
+}
+
+/// MUST-26: no keep-alive while data of ours is outstanding; the idle
+/// timer is simply started again.
+#[test]
+fn no_keepalive_while_data_is_outstanding() {
+    let cfg = Config {
+        r2: RetryLimit::Infinite,
+        ..keepalive_cfg()
+    };
+    let mut c = client_est(&cfg);
+    c.send(b"abc").unwrap();
+    one(&mut c, t(9_500));
+    assert_eq!(c.poll_timeout(), Some(t(10_000)), "keep-alive first");
+    c.on_timeout(t(10_000));
+    silent(&mut c, t(10_000));
+    assert_eq!(c.stats().keepalives_sent, 0);
+    let st = c.status().timers;
+    assert_eq!(
+        (st.keepalive, st.retransmission),
+        (Some(t(20_000)), Some(t(10_500)))
+    );
+}
+
+/// MUST-27/29: unanswered probes follow each other at the configured
+/// interval; after `probes` of them the next expiry declares the peer dead.
+#[test]
+fn keepalive_probes_follow_at_the_interval() {
+    let mut c = client_est(&keepalive_cfg());
+    let sent = run_alone(&mut c, t(100_000));
+    let times: Vec<Instant> = sent.iter().map(|(d, _)| *d).collect();
+    assert_eq!(times, vec![t(10_000), t(11_000), t(12_000)]);
+    assert!(sent
+        .iter()
+        .all(|(_, s)| sa(s) == (ISS, PEER_ISS + 1, Flags::ACK) && s.payload.is_empty()));
+    assert_eq!(c.ended(), Some(Ended::TimedOut(TimeoutKind::KeepAlive)));
+    assert_eq!(
+        events(&mut c),
+        vec![
+            Event::TimedOut(TimeoutKind::KeepAlive),
+            Event::Closed(Ended::TimedOut(TimeoutKind::KeepAlive))
+        ]
+    );
+}
+
+type Build = fn(&Config) -> Connection;
+
+/// §3.8.4, MUST-26: keep-alives only probe an idle synchronized connection
+/// with nothing of ours in flight; turning them on in any other state arms
+/// no timer (a SYN or FIN in flight has its own timer; TIME-WAIT, LISTEN
+/// and CLOSED have nobody to probe).
+#[test]
+fn keepalive_timer_only_in_idle_capable_states() {
+    let k = keepalive_cfg().keepalive;
+    let builds: [(State, Build); 9] = [
+        (State::SynSent, |cfg| {
+            let mut c = Connection::connect(
+                cfg,
+                FourTuple {
+                    local: a(),
+                    remote: b(),
+                },
+                t(0),
+            )
+            .unwrap();
+            one(&mut c, t(0));
+            c
+        }),
+        (State::SynReceived, server_syn_received),
+        (State::Established, client_est),
+        (State::FinWait1, fin_wait_1),
+        (State::FinWait2, fin_wait_2),
+        (State::CloseWait, close_wait),
+        (State::Closing, closing),
+        (State::LastAck, last_ack),
+        (State::TimeWait, time_wait),
+    ];
+    for (state, build) in builds {
+        let mut c = build(&plain(ISS));
+        assert_eq!(c.state(), state);
+        let before = c.poll_timeout();
+        c.set_keepalive(t(0), k).unwrap();
+        let armed = c.status().timers.keepalive;
+        match state {
+            State::Established | State::CloseWait | State::FinWait2 => {
+                assert_eq!(armed, Some(t(10_000)), "{state}")
+            }
+            _ => {
+                assert_eq!(armed, None, "{state}");
+                assert_eq!(c.poll_timeout(), before, "{state}");
+            }
+        }
+    }
+    let mut l = Connection::listen(&plain(ISS), a()).unwrap();
+    l.set_keepalive(t(0), k).unwrap();
+    assert_eq!(l.poll_timeout(), None);
+}

@@ -343,3 +343,156 @@ fn abort_into_time_wait_then_the_peers_fin() {
     assert_eq!(c.poll_timeout(), Some(later + c.config().msl * 2));
     assert_eq!(events(&mut c), vec![]);
 }
+
+/// §3.3.2: STATUS names the state as the RFC spells it, through
+/// `rfc_name` and `Display` alike.
+#[test]
+fn state_names_are_the_rfcs() {
+    let names = [
+        "CLOSED",
+        "LISTEN",
+        "SYN-SENT",
+        "SYN-RECEIVED",
+        "ESTABLISHED",
+        "FIN-WAIT-1",
+        "FIN-WAIT-2",
+        "CLOSE-WAIT",
+        "CLOSING",
+        "LAST-ACK",
+        "TIME-WAIT",
+    ];
+    for (state, name) in State::ALL.into_iter().zip(names) {
+        assert_eq!(state.rfc_name(), name);
+        assert_eq!(state.to_string(), name);
+    }
+}
+
+/// MUST-30/31: urgent data is queued whole or not at all, so SND.UP
+/// (MUST-62) never points past data that was refused.
+#[test]
+fn send_urgent_is_all_or_nothing() {
+    let cfg = Config {
+        send_buffer: 8,
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    assert_eq!(
+        c.send_urgent(b"123456789"),
+        Err(Error::InsufficientResources)
+    );
+    assert_eq!((c.status().send_queued, c.send_capacity()), (0, 8));
+    silent(&mut c, t(0));
+    // Exactly the free room fits.
+    assert_eq!(c.send_urgent(b"12345678"), Ok(8));
+    assert_eq!((c.status().send_queued, c.send_capacity()), (8, 0));
+    let seg = one(&mut c, t(0));
+    assert!(seg.header.flags.urg());
+    assert_eq!((seg.header.urgent, seg.payload.len()), (8, 8));
+}
+
+/// MUST-62: an empty urgent SEND marks nothing: data queued before it stays
+/// ordinary data, sent without URG.
+#[test]
+fn empty_urgent_send_marks_nothing() {
+    let mut c = client_est(&plain(ISS));
+    assert_eq!(c.send(b"abc"), Ok(3));
+    assert_eq!(c.send_urgent(b""), Ok(0));
+    let seg = one(&mut c, t(0));
+    assert_eq!(seg.payload, b"abc");
+    assert!(!seg.header.flags.urg());
+    assert_eq!(seg.header.urgent, 0);
+}
+
+/// §3.10.3: the Readable event stands while data is left to read and is
+/// withdrawn once RECEIVE has taken everything; other events are untouched.
+/// `recv_queued` counts what is left.
+#[test]
+fn receive_withdraws_readable_only_when_drained() {
+    let mut c = client_est(&plain(ISS));
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"hello")
+        .to(&mut c, t(0));
+    assert_eq!(c.recv_queued(), 5);
+    let mut buf = [0u8; 2];
+    assert_eq!(c.recv(&mut buf), Ok(2));
+    assert_eq!(c.recv_queued(), 3);
+    assert_eq!(events(&mut c), vec![Event::Readable], "3 bytes still there");
+    drain(&mut c, t(0));
+
+    // More data and our own data acknowledged: Readable and Writable pend.
+    c.send(b"q").unwrap();
+    one(&mut c, t(0));
+    peer(PEER_ISS + 6, Flags::ACK)
+        .ack(ISS + 2)
+        .data(b"xyz")
+        .to(&mut c, t(1));
+    assert_eq!(c.recv_queued(), 6);
+    let mut big = [0u8; 16];
+    assert_eq!(c.recv(&mut big), Ok(6));
+    assert_eq!(&big[..6], b"lloxyz");
+    assert_eq!(c.recv_queued(), 0);
+    assert_eq!(
+        events(&mut c),
+        vec![Event::Writable],
+        "nothing left to read: no Readable, and nothing else invented"
+    );
+    assert_eq!(c.recv(&mut big), Ok(0));
+}
+
+/// §3.10.2: `send_capacity` is the room left in the send buffer; it grows
+/// back as the peer acknowledges.
+#[test]
+fn send_capacity_is_the_free_room() {
+    let cfg = Config {
+        send_buffer: 10,
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    assert_eq!(c.send_capacity(), 10);
+    assert_eq!(c.send(b"abcd"), Ok(4));
+    assert_eq!(c.send_capacity(), 6);
+    one(&mut c, t(0));
+    assert_eq!(c.send_capacity(), 6, "unacknowledged data keeps its room");
+    peer(PEER_ISS + 1, Flags::ACK).ack(ISS + 5).to(&mut c, t(1));
+    assert_eq!(c.send_capacity(), 10);
+}
+
+/// MUST-24/27/29: keep-alive settings from the application are checked
+/// one by one (idle and interval positive, more than one probe); a bad
+/// one is a typed error and changes nothing.
+#[test]
+fn set_keepalive_rejects_each_bad_setting() {
+    use synack_tcp::KeepAlive;
+    let good = KeepAlive {
+        idle: secs(10),
+        interval: secs(1),
+        probes: 3,
+    };
+    let bad = [
+        KeepAlive {
+            idle: secs(0),
+            ..good
+        },
+        KeepAlive {
+            interval: secs(0),
+            ..good
+        },
+        KeepAlive { probes: 1, ..good },
+    ];
+    let mut c = client_est(&plain(ISS));
+    for k in bad {
+        assert!(
+            matches!(c.set_keepalive(t(5), Some(k)), Err(Error::InvalidConfig(_))),
+            "{k:?}"
+        );
+        assert_eq!(c.config().keepalive, None);
+        assert_eq!(c.status().timers.keepalive, None);
+    }
+    assert_eq!(c.set_keepalive(t(5), Some(good)), Ok(()));
+    assert_eq!(c.config().keepalive, Some(good));
+    // Idle counts from the last segment received (the SYN,ACK at t(0)).
+    assert_eq!(c.status().timers.keepalive, Some(t(10_000)));
+    assert_eq!(c.set_keepalive(t(6), None), Ok(()));
+    assert_eq!(c.status().timers.keepalive, None);
+}
