@@ -92,3 +92,59 @@ fn open_sets_send_variables_at_once() {
     Raw::new(a(), b(), 100, Flags::SYN).to(&mut s, t(0));
     assert_eq!(s.status().snd_nxt, SeqNum(301));
 }
+
+/// §3.10.1: OPEN on a connection object that has ended starts a new
+/// incarnation from a fresh TCB: nothing of the old receive side, FIN
+/// flags or ending survives; then the handshake runs as the first did.
+#[test]
+fn open_after_the_end_starts_a_fresh_tcb() {
+    let mut c = close_wait(&plain(ISS));
+    c.close(t(0)).unwrap();
+    one(&mut c, t(0));
+    peer(PEER_ISS + 2, Flags::ACK).ack(ISS + 2).to(&mut c, t(1));
+    assert_eq!(c.state(), State::Closed);
+    assert_eq!(c.ended(), Some(synack_tcp::Ended::Graceful));
+    events(&mut c);
+
+    assert_eq!(c.open(t(2), Some(b())), Ok(()));
+    let st = c.status();
+    assert_eq!(st.state, State::SynSent);
+    assert_eq!(
+        (st.fin_queued, st.fin_received, st.ended),
+        (false, false, None)
+    );
+    assert_eq!((st.irs, st.rcv_nxt), (SeqNum(0), SeqNum(0)));
+    assert_eq!((st.snd_una, st.snd_nxt), (SeqNum(ISS), SeqNum(ISS + 1)));
+    assert_eq!(sa(&one(&mut c, t(2))), (ISS, 0, Flags::SYN));
+    peer(5000, Flags::SYN).ack(ISS + 1).to(&mut c, t(3));
+    assert_eq!(c.state(), State::Established);
+    assert_eq!(sa(&one(&mut c, t(3))), (ISS + 1, 5001, Flags::ACK));
+    assert_eq!(events(&mut c), vec![Event::Connected]);
+    c.send(b"again").unwrap();
+    let seg = one(&mut c, t(3));
+    assert_eq!(
+        (seg.header.seq.0, seg.payload.as_slice()),
+        (ISS + 1, &b"again"[..])
+    );
+}
+
+/// §3.10.6 STATUS: the remote socket is that of the active OPEN, unknown on
+/// a listener, and the SYN's source once a passive OPEN is matched.
+#[test]
+fn remote_is_known_once_there_is_one() {
+    let c = Connection::connect(
+        &plain(1),
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(0),
+    )
+    .unwrap();
+    assert_eq!((c.remote(), c.status().remote), (Some(b()), Some(b())));
+    assert_eq!(c.local(), a());
+    let mut s = Connection::listen(&plain(300), b()).unwrap();
+    assert_eq!((s.remote(), s.status().remote), (None, None));
+    Raw::new(a(), b(), 100, Flags::SYN).to(&mut s, t(0));
+    assert_eq!((s.remote(), s.status().remote), (Some(a()), Some(a())));
+}

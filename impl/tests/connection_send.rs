@@ -419,3 +419,24 @@ fn no_fast_retransmit_of_a_bare_fin() {
         "the timer resends it"
     );
 }
+
+/// RFC 7323 §4.3: with timestamps agreed, TS.Recent is the last TSval taken
+/// from the peer (the table echoes it from a compact TIME-WAIT entry);
+/// without them there is none to report.
+#[test]
+fn ts_recent_is_reported_only_with_timestamps() {
+    let ts = |v| TcpOptions {
+        timestamps: Some((v, 0)),
+        ..mss(1000)
+    };
+    let mut c = est_with(&full(ISS), ts(777), 65535);
+    assert_eq!(c.ts_recent(), Some(777));
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"abc")
+        .opts(ts(900))
+        .to(&mut c, t(42));
+    assert_eq!(c.ts_recent(), Some(900));
+    let plain_c = est_with(&plain(ISS), ts(777), 65535);
+    assert_eq!(plain_c.ts_recent(), None, "we did not offer timestamps");
+}

@@ -669,3 +669,30 @@ fn keepalive_timer_only_in_idle_capable_states() {
     l.set_keepalive(t(0), k).unwrap();
     assert_eq!(l.poll_timeout(), None);
 }
+
+/// MUST-20: when R2 closes the connection, what is left to send is thrown
+/// away (nothing will ever carry it), while data already received stays
+/// readable; then RECEIVE reports the timeout.
+#[test]
+fn r2_timeout_drops_the_send_queue_keeps_received_data() {
+    let cfg = Config {
+        r2: RetryLimit::Count(1),
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"kept")
+        .to(&mut c, t(0));
+    drain(&mut c, t(0));
+    c.send(b"lost").unwrap();
+    one(&mut c, t(0));
+    run_alone(&mut c, t(100_000));
+    assert_eq!(c.state(), State::Closed);
+    let st = c.status();
+    assert_eq!((st.send_queued, st.recv_queued), (0, 4));
+    let mut buf = [0u8; 8];
+    assert_eq!(c.recv(&mut buf), Ok(4));
+    assert_eq!(&buf[..4], b"kept");
+    assert_eq!(c.recv(&mut buf), Err(synack_tcp::Error::TimedOut));
+}

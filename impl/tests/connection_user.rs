@@ -496,3 +496,50 @@ fn set_keepalive_rejects_each_bad_setting() {
     assert_eq!(c.set_keepalive(t(6), None), Ok(()));
     assert_eq!(c.status().timers.keepalive, None);
 }
+
+/// §3.10.5: ABORT flushes the queues, so a Readable or Writable event that
+/// was pending for the flushed data is withdrawn; the application hears
+/// only of the reset and the end (MUST-12).
+#[test]
+fn abort_withdraws_pending_data_events() {
+    let mut c = client_est(&plain(ISS));
+    c.send(b"q").unwrap();
+    one(&mut c, t(0));
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 2)
+        .data(b"unread")
+        .to(&mut c, t(1));
+    c.abort(t(2)).unwrap();
+    let aborted = ResetReason::Aborted;
+    assert_eq!(
+        events(&mut c),
+        vec![Event::Reset(aborted), Event::Closed(Ended::Reset(aborted))]
+    );
+    assert_eq!(c.recv_queued(), 0);
+    let mut buf = [0u8; 8];
+    assert_eq!(c.recv(&mut buf), Err(Error::ConnectionReset));
+}
+
+/// Events are level flags: two segments of data before the application
+/// looks give one Readable, not two, and not none.
+#[test]
+fn repeated_events_coalesce() {
+    let mut c = client_est(&plain(ISS));
+    for (i, d) in [&b"ab"[..], b"cd", b"ef"].into_iter().enumerate() {
+        peer(PEER_ISS + 1 + 2 * i as u32, Flags::ACK)
+            .ack(ISS + 1)
+            .data(d)
+            .to(&mut c, t(i as u64));
+        assert_eq!(c.recv_queued(), 2 * (i + 1));
+    }
+    assert_eq!(events(&mut c), vec![Event::Readable]);
+    peer(PEER_ISS + 7, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"gh")
+        .to(&mut c, t(5));
+    peer(PEER_ISS + 9, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"ij")
+        .to(&mut c, t(6));
+    assert_eq!(events(&mut c), vec![Event::Readable]);
+}
