@@ -440,3 +440,24 @@ fn ts_recent_is_reported_only_with_timestamps() {
     let plain_c = est_with(&plain(ISS), ts(777), 65535);
     assert_eq!(plain_c.ts_recent(), None, "we did not offer timestamps");
 }
+
+/// MUST-33: the application can learn how much urgent data is still to be
+/// read; it falls as RECEIVE takes it, and reading past the urgent mark
+/// leaves none (not a wrapped-around count).
+#[test]
+fn urgent_pending_counts_down_to_zero() {
+    let mut c = est_with(&plain(ISS), mss(1000), 65535);
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .urgent(4)
+        .data(b"URG!tail")
+        .to(&mut c, t(1));
+    assert_eq!(c.status().urgent_pending, 4);
+    let mut buf = [0u8; 3];
+    assert_eq!(c.recv(&mut buf), Ok(3));
+    assert_eq!(c.status().urgent_pending, 1);
+    assert_eq!(c.recv(&mut buf), Ok(3));
+    assert_eq!(c.status().urgent_pending, 0);
+    assert_eq!(c.recv(&mut buf), Ok(2));
+    assert_eq!(c.status().urgent_pending, 0);
+}

@@ -489,6 +489,10 @@ fn set_keepalive_rejects_each_bad_setting() {
         assert_eq!(c.config().keepalive, None);
         assert_eq!(c.status().timers.keepalive, None);
     }
+    // Two probes are already more than one (MUST-29).
+    let two = KeepAlive { probes: 2, ..good };
+    assert_eq!(c.set_keepalive(t(5), Some(two)), Ok(()));
+    assert_eq!(c.config().keepalive, Some(two));
     assert_eq!(c.set_keepalive(t(5), Some(good)), Ok(()));
     assert_eq!(c.config().keepalive, Some(good));
     // Idle counts from the last segment received (the SYN,ACK at t(0)).
