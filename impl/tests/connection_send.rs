@@ -461,3 +461,78 @@ fn urgent_pending_counts_down_to_zero() {
     assert_eq!(c.recv(&mut buf), Ok(2));
     assert_eq!(c.status().urgent_pending, 0);
 }
+
+/// MUST-62: the urgent pointer is carried only by segments that start
+/// before the end of the urgent data; a later segment of ordinary data
+/// sent before the urgent data is acknowledged carries no URG.
+#[test]
+fn urg_only_on_segments_before_the_urgent_mark() {
+    let mut c = est_with(&plain(ISS), mss(64), 65535);
+    assert_eq!(c.send_urgent(&[7u8; 64]), Ok(64));
+    assert_eq!(c.send(&[1u8; 10]), Ok(10));
+    let segs = drain(&mut c, t(1));
+    assert_eq!(segs.len(), 2);
+    let (first, second) = (&segs[0].1.header, &segs[1].1.header);
+    assert_eq!((first.seq.0, first.urgent), (ISS + 1, 64));
+    assert!(first.flags.urg());
+    assert_eq!(second.seq.0, ISS + 65);
+    assert!(!second.flags.urg(), "starts at the urgent mark");
+    assert_eq!(second.urgent, 0);
+}
+
+/// Counters: every segment written by `poll_transmit` is counted once,
+/// whatever its kind (SYN, ACK, data, retransmission, RST).
+#[test]
+fn segments_sent_counts_every_kind() {
+    let mut c = Connection::connect(
+        &plain(ISS),
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(0),
+    )
+    .unwrap();
+    one(&mut c, t(0));
+    assert_eq!(c.stats().segments_sent, 1, "SYN");
+    peer(PEER_ISS, Flags::SYN).ack(ISS + 1).to(&mut c, t(0));
+    one(&mut c, t(0));
+    assert_eq!(c.stats().segments_sent, 2, "ACK of the SYN,ACK");
+    c.send(b"abc").unwrap();
+    one(&mut c, t(0));
+    assert_eq!(c.stats().segments_sent, 3, "data");
+    c.on_timeout(c.poll_timeout().unwrap());
+    one(&mut c, t(1000));
+    assert_eq!(c.stats().segments_sent, 4, "retransmission");
+    assert_eq!(c.stats().retransmissions, 1);
+    c.abort(t(1001)).unwrap();
+    one(&mut c, t(1001));
+    assert_eq!(c.stats().segments_sent, 5, "RST");
+    assert_eq!(c.stats().resets_sent, 1);
+}
+
+/// RFC 7323 §2.3: the ACK still owed when a zero TIME-WAIT has ended
+/// advertises the window scaled by our shift, like every non-SYN segment.
+#[test]
+fn final_ack_window_is_scaled() {
+    let cfg = Config {
+        time_wait: Some(std::time::Duration::ZERO),
+        timestamps: false,
+        sack: false,
+        ..full(ISS)
+    };
+    let opts = TcpOptions {
+        window_scale: Some(0),
+        ..mss(1000)
+    };
+    let mut c = est_with(&cfg, opts, 65535);
+    assert_eq!(c.status().rcv_wscale, 1);
+    c.close(t(1)).unwrap();
+    assert!(one(&mut c, t(1)).header.flags.fin());
+    peer(PEER_ISS + 1, Flags::FIN).ack(ISS + 2).to(&mut c, t(2));
+    c.on_timeout(t(2));
+    assert_eq!(c.state(), synack_tcp::State::Closed);
+    let ack = one(&mut c, t(2));
+    assert_eq!(sa(&ack), (ISS + 2, PEER_ISS + 2, Flags::ACK));
+    assert_eq!(ack.header.window, 32768, "64 KiB >> 1");
+}

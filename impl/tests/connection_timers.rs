@@ -696,3 +696,49 @@ fn r2_timeout_drops_the_send_queue_keeps_received_data() {
     assert_eq!(&buf[..4], b"kept");
     assert_eq!(c.recv(&mut buf), Err(synack_tcp::Error::TimedOut));
 }
+
+/// MUST-36, SHLD-30: every probe of a closed window is counted, the first
+/// from the persist timer and the following ones from the backed-off
+/// retransmission timer.
+#[test]
+fn zero_window_probes_are_counted() {
+    let mut c = client_est(&plain(ISS));
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .window(0)
+        .to(&mut c, t(0));
+    c.send(b"abc").unwrap();
+    silent(&mut c, t(0));
+    assert_eq!(c.stats().window_probes, 0);
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let d = c.poll_timeout().unwrap();
+        c.on_timeout(d);
+        let p = one(&mut c, d);
+        assert_eq!((p.header.seq.0, p.payload.as_slice()), (ISS + 1, &b"a"[..]));
+        times.push(d);
+    }
+    assert_eq!(times, vec![t(1000), t(2000), t(4000)]);
+    assert_eq!(c.stats().window_probes, 3);
+    assert_eq!(c.stats().retransmissions, 2);
+}
+
+/// The ACK owed after a TIME-WAIT of zero is a segment like any other: it
+/// is counted, and it advertises the receive window unscaled here.
+#[test]
+fn final_ack_after_zero_time_wait_is_counted() {
+    let cfg = Config {
+        time_wait: Some(Duration::ZERO),
+        ..plain(ISS)
+    };
+    let mut c = fin_wait_2(&cfg);
+    let before = c.stats().segments_sent;
+    peer(PEER_ISS + 1, Flags::FIN).ack(ISS + 2).to(&mut c, t(0));
+    c.on_timeout(t(0));
+    assert_eq!(c.state(), State::Closed);
+    let ack = one(&mut c, t(0));
+    assert_eq!(sa(&ack), (ISS + 2, PEER_ISS + 2, Flags::ACK));
+    assert_eq!(ack.header.window, 65535);
+    assert_eq!(c.stats().segments_sent, before + 1);
+    silent(&mut c, t(0));
+}
