@@ -742,3 +742,22 @@ fn final_ack_after_zero_time_wait_is_counted() {
     assert_eq!(c.stats().segments_sent, before + 1);
     silent(&mut c, t(0));
 }
+
+/// MUST-22 (RFC 6298 §5): a CLOSE in SYN-RECEIVED does not stop the SYN,ACK
+/// from being retransmitted while it is unacknowledged.
+#[test]
+fn syn_ack_is_retransmitted_after_close_in_syn_received() {
+    let mut s = server_syn_received(&plain(PEER_ISS));
+    s.close(t(0)).unwrap();
+    assert!(one(&mut s, t(0)).header.flags.fin());
+    assert_eq!(s.state(), State::FinWait1);
+    let rto = s.poll_timeout().unwrap();
+    assert_eq!(rto, t(1000));
+    s.on_timeout(rto);
+    let segs = drain(&mut s, rto);
+    assert_eq!(
+        sa(&segs[0].1),
+        (PEER_ISS, ISS + 1, Flags::SYN | Flags::ACK),
+        "{segs:?}"
+    );
+}

@@ -547,3 +547,37 @@ fn repeated_events_coalesce() {
         .to(&mut c, t(6));
     assert_eq!(events(&mut c), vec![Event::Readable]);
 }
+
+/// §3.10.5: after ABORT only the RST goes out, even when a retransmission
+/// timeout had just rewound the send pointer to our unacknowledged FIN:
+/// a CLOSED connection sends nothing of its own.
+#[test]
+fn abort_after_an_unpolled_timeout_sends_only_the_rst() {
+    let mut c = fin_wait_1(&plain(ISS));
+    let rto = c.poll_timeout().unwrap();
+    c.on_timeout(rto);
+    c.abort(rto).unwrap();
+    assert_eq!(c.state(), State::Closed);
+    let segs = drain(&mut c, rto);
+    assert_eq!(segs.len(), 1, "{segs:?}");
+    assert_eq!(sa(&segs[0].1), (ISS + 2, 0, Flags::RST));
+}
+
+/// §3.10.2: data sent in SYN-RECEIVED waits for ESTABLISHED, even though
+/// the peer's SYN already told us its window; it goes out once our SYN is
+/// acknowledged.
+#[test]
+fn send_in_syn_received_waits_for_established() {
+    let mut s = server_syn_received(&plain(PEER_ISS));
+    assert_eq!(s.send(b"early"), Ok(5));
+    silent(&mut s, t(0));
+    Raw::new(a(), b(), ISS + 1, Flags::ACK)
+        .ack(PEER_ISS + 1)
+        .to(&mut s, t(1));
+    assert_eq!(s.state(), State::Established);
+    let seg = one(&mut s, t(1));
+    assert_eq!(
+        (seg.header.seq.0, seg.payload.as_slice()),
+        (PEER_ISS + 1, &b"early"[..])
+    );
+}
