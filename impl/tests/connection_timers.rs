@@ -724,7 +724,8 @@ fn zero_window_probes_are_counted() {
 }
 
 /// The ACK owed after a TIME-WAIT of zero is a segment like any other: it
-/// is counted, and it advertises the receive window unscaled here.
+/// goes between the connection's two ports (§3.10.7.4, the ACK of the FIN),
+/// is counted, and advertises the receive window (unscaled here).
 #[test]
 fn final_ack_after_zero_time_wait_is_counted() {
     let cfg = Config {
@@ -736,8 +737,16 @@ fn final_ack_after_zero_time_wait_is_counted() {
     peer(PEER_ISS + 1, Flags::FIN).ack(ISS + 2).to(&mut c, t(0));
     c.on_timeout(t(0));
     assert_eq!(c.state(), State::Closed);
-    let ack = one(&mut c, t(0));
-    assert_eq!(sa(&ack), (ISS + 2, PEER_ISS + 2, Flags::ACK));
+    let segs = drain(&mut c, t(0));
+    assert_eq!(segs.len(), 1);
+    let (dst, ack) = &segs[0];
+    assert_eq!(sa(ack), (ISS + 2, PEER_ISS + 2, Flags::ACK));
+    // To the peer, between the connection's ports.
+    assert_eq!(*dst, b());
+    assert_eq!(
+        (ack.header.src_port, ack.header.dst_port),
+        (a().port(), b().port())
+    );
     assert_eq!(ack.header.window, 65535);
     assert_eq!(c.stats().segments_sent, before + 1);
     silent(&mut c, t(0));
