@@ -536,3 +536,114 @@ fn final_ack_window_is_scaled() {
     assert_eq!(sa(&ack), (ISS + 2, PEER_ISS + 2, Flags::ACK));
     assert_eq!(ack.header.window, 32768, "64 KiB >> 1");
 }
+
+/// RFC 7323 §3.2: with timestamps agreed every segment but a RST carries
+/// them, the ACK still owed after a zero TIME-WAIT included.
+#[test]
+fn final_ack_carries_timestamps() {
+    let cfg = Config {
+        time_wait: Some(std::time::Duration::ZERO),
+        ..full(ISS)
+    };
+    let ts = |v| TcpOptions {
+        timestamps: Some((v, 0)),
+        ..mss(1000)
+    };
+    let mut c = est_with(&cfg, ts(500), 65535);
+    c.close(t(1)).unwrap();
+    assert!(one(&mut c, t(1)).header.flags.fin());
+    peer(PEER_ISS + 1, Flags::FIN)
+        .ack(ISS + 2)
+        .opts(ts(600))
+        .to(&mut c, t(7));
+    c.on_timeout(t(7));
+    assert_eq!(c.state(), synack_tcp::State::Closed);
+    let ack = one(&mut c, t(9));
+    assert_eq!(sa(&ack), (ISS + 2, PEER_ISS + 2, Flags::ACK));
+    assert_eq!(ack.header.options.timestamps, Some((9, 600)));
+}
+
+/// `poll_transmit` into a buffer too small for the whole segment writes a
+/// shorter one (no FIN or PSH, since its end is not the end of the data)
+/// and the rest follows (all of it, FIN too, into a buffer of exactly its
+/// size); one that holds only the header carries no data;
+/// one smaller than the header gets nothing, and nothing is lost.
+#[test]
+fn short_transmit_buffers_lose_nothing() {
+    let mut c = est_with(&plain(ISS), mss(1000), 65535);
+    c.send(b"0123456789").unwrap();
+    c.close(t(1)).unwrap();
+    let mut tiny = [0u8; 10];
+    assert_eq!(c.poll_transmit(t(1), &mut tiny), None);
+    let mut header_only = [0u8; 20];
+    let tx = c.poll_transmit(t(1), &mut header_only).unwrap();
+    assert_eq!(tx.len, 20);
+    let mut small = [0u8; 26];
+    let tx = c.poll_transmit(t(1), &mut small).unwrap();
+    assert_eq!(tx.len, 26);
+    let seg = synack_tcp::Segment::parse(&small[..tx.len], &pseudo(a(), b())).unwrap();
+    assert_eq!(seg.seq().0, ISS + 1);
+    assert_eq!(seg.payload(), b"012345");
+    assert_eq!(
+        seg.flags(),
+        Flags::ACK,
+        "neither PSH nor FIN on a cut segment"
+    );
+    // A buffer of exactly the right size holds the whole rest, FIN included.
+    let mut exact = [0u8; 24];
+    let tx = c.poll_transmit(t(1), &mut exact).unwrap();
+    assert_eq!(tx.len, 24);
+    let rest = synack_tcp::Segment::parse(&exact, &pseudo(a(), b())).unwrap();
+    assert_eq!((rest.seq().0, rest.payload()), (ISS + 7, &b"6789"[..]));
+    assert_eq!(rest.flags(), Flags::ACK | Flags::PSH | Flags::FIN);
+    assert_eq!(c.status().snd_nxt.0, ISS + 12);
+    silent(&mut c, t(1));
+}
+
+/// RFC 5681 §4.1: after more than one RTO without sending, the congestion
+/// window restarts from the initial window; an idle time of exactly one
+/// RTO does not restart it.
+#[test]
+fn congestion_window_restarts_after_more_than_an_rto_idle() {
+    for (idle_ms, restarted) in [(1000, false), (1001, true)] {
+        // Initial window: four segments of 1000 bytes (RFC 5681 §3.1).
+        let iw = 4000;
+        let mut c = est_with(&plain(ISS), mss(1000), 65535);
+        c.send(&[0u8; 1000]).unwrap();
+        one(&mut c, t(0));
+        peer(PEER_ISS + 1, Flags::ACK)
+            .ack(ISS + 1001)
+            .to(&mut c, t(100));
+        let grown = c.status().cwnd;
+        assert!(grown > iw, "slow start grew cwnd to {grown}");
+        assert_eq!(c.status().rto, secs(1));
+        c.send(&[0u8; 10]).unwrap();
+        one(&mut c, t(idle_ms));
+        let want = if restarted { iw } else { grown };
+        assert_eq!(c.status().cwnd, want, "idle {idle_ms} ms");
+    }
+}
+
+/// MUST-39: with a receive buffer smaller than two MSS, the window reopens
+/// once half the buffer is free (min(RCV.BUFF/2, MSS)), not only after a
+/// whole MSS.
+#[test]
+fn receiver_sws_threshold_is_half_a_small_buffer() {
+    let cfg = Config {
+        recv_buffer: 1000,
+        ..plain(ISS)
+    };
+    let mut c = est_with(&cfg, mss(1000), 65535);
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .data(&[1; 1000])
+        .to(&mut c, t(0));
+    assert_eq!(one(&mut c, t(0)).header.window, 0);
+    let mut buf = [0u8; 499];
+    assert_eq!(c.recv(&mut buf), Ok(499));
+    silent(&mut c, t(1));
+    let mut one_more = [0u8; 1];
+    assert_eq!(c.recv(&mut one_more), Ok(1));
+    let update = one(&mut c, t(2));
+    assert_eq!(update.header.window, 500);
+}
