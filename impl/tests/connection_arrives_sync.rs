@@ -186,6 +186,7 @@ fn rst_in_window_not_exact_gets_challenge_ack() {
     assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, DATA_SEQ, Flags::ACK));
     assert_eq!(c.state(), State::Established);
     assert_eq!(c.stats().challenge_acks, 1);
+    assert_eq!(c.stats().dropped.rst_not_exact, 1);
 }
 
 /// RFC 5961 §7: challenge ACKs are rate-limited per second.
@@ -311,6 +312,7 @@ fn syn_in_passive_syn_received_returns_to_listen() {
     let mut s = server_syn_received(&plain(PEER_ISS));
     Raw::new(a(), b(), ISS + 5, Flags::SYN).to(&mut s, t(0));
     assert_eq!(s.state(), State::Listen);
+    assert_eq!(s.stats().dropped.syn_in_window, 1);
 }
 
 /// SYN-RECEIVED: the peer's SYN repeated means our SYN,ACK was lost: send it again.
@@ -364,6 +366,7 @@ fn syn_received_unacceptable_ack_is_reset() {
         .to(&mut s, t(0));
     assert_eq!(sa(&one(&mut s, t(0))), (PEER_ISS + 9, 0, Flags::RST));
     assert_eq!(s.state(), State::SynReceived);
+    assert_eq!(s.stats().dropped.unacceptable_ack, 1);
 }
 
 /// RFC 5961 §5: SEG.ACK > SND.NXT: ACK back and drop (data too).
@@ -413,6 +416,7 @@ fn new_ack_advances_snd_una() {
     let st = c.status();
     assert_eq!((st.snd_una.0, st.send_queued), (ISS + 5, 6));
     assert_eq!(events(&mut c), vec![Event::Writable]);
+    assert_eq!(c.stats().bytes_acked, 4);
 }
 
 /// The window is taken only from segments not older than the last update
@@ -471,6 +475,7 @@ fn closing_waits_for_ack_of_fin() {
     let mut c = closing(&plain(ISS));
     peer(DATA_SEQ + 1, Flags::ACK).ack(ISS + 1).to(&mut c, t(0));
     assert_eq!(c.state(), State::Closing);
+    assert_eq!(c.stats().dropped.closing_not_fin_ack, 1);
     peer(DATA_SEQ + 1, Flags::ACK).ack(ISS + 2).to(&mut c, t(0));
     assert_eq!(c.state(), State::TimeWait);
 }
@@ -515,11 +520,14 @@ fn out_of_order_text_is_held_and_reassembled() {
         .to(&mut c, t(0));
     assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, DATA_SEQ, Flags::ACK));
     assert_eq!(c.recv_queued(), 0);
+    assert!(events(&mut c).is_empty(), "nothing readable yet");
     peer(DATA_SEQ, Flags::ACK)
         .ack(ISS + 1)
         .data(b"abc")
         .to(&mut c, t(0));
     assert_eq!(one(&mut c, t(0)).header.ack.0, DATA_SEQ + 6);
+    assert_eq!(events(&mut c), vec![Event::Readable]);
+    assert_eq!(c.stats().bytes_received, 6);
     let mut buf = [0u8; 8];
     assert_eq!(c.recv(&mut buf), Ok(6));
     assert_eq!(&buf[..6], b"abcdef");
@@ -607,6 +615,9 @@ fn syn_in_time_wait_reopens_with_larger_iss() {
         syn_ack.header.seq > SeqNum(ISS + 2),
         "MAY-2 (1): ISS beyond the old SND.NXT"
     );
+    // The fixed ISN (100) is not beyond it: the engine then starts the new
+    // incarnation 128 KiB past the old SND.NXT.
+    assert_eq!(syn_ack.header.seq.0, ISS + 2 + 128 * 1024);
 }
 
 /// MAY-2 (2): if the reopening SYN was an old duplicate, back to TIME-WAIT.
@@ -619,6 +630,7 @@ fn reopened_time_wait_returns_on_rst() {
     assert_eq!(c.state(), State::TimeWait);
     assert_eq!(c.status().rcv_nxt.0, DATA_SEQ + 1);
     assert_eq!(c.status().timers.time_wait, Some(t(0) + c.config().msl * 2));
+    assert!(!c.status().passive_open, "still the active opener's TCB");
 }
 
 /// Without MAY-2, a SYN in TIME-WAIT only gets an ACK.
@@ -707,4 +719,594 @@ fn second_fin_at_rcv_nxt_is_acknowledged() {
     peer(DATA_SEQ + 1, Flags::FIN).ack(ISS + 1).to(&mut c, t(1));
     assert_eq!(sa(&one(&mut c, t(1))), (ISS + 1, DATA_SEQ + 2, Flags::ACK));
     assert_eq!(c.state(), State::CloseWait);
+}
+
+// ---- Directed at single rules (mutation testing survivors) ----
+
+/// §3.10.7.4 second step: a RST at RCV.NXT resets whatever other bits ride
+/// on it (here every one but ACK and PSH, with an ACK field that would be
+/// in range): it is not an in-order ACK.
+#[test]
+fn rst_with_every_other_flag_at_rcv_nxt_resets() {
+    let mut c = client_est(&plain(ISS));
+    // CWR, ECE, URG, RST, SYN, FIN.
+    let mut rst = peer(DATA_SEQ, Flags(0xE7));
+    rst.ack = ISS + 1;
+    rst.to(&mut c, t(0));
+    assert_eq!(c.state(), State::Closed);
+    assert_eq!(c.ended(), Some(Ended::Reset(ResetReason::ByPeer)));
+}
+
+/// Table 6: with RCV.WND = 0 a segment with data is not acceptable, even at
+/// RCV.NXT and even when the application has made room since the zero
+/// window was advertised: the data is not taken, the ACK repeats RCV.NXT.
+#[test]
+fn data_in_advertised_zero_window_is_refused_despite_room() {
+    let cfg = Config {
+        recv_buffer: 10,
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(&[1; 10])
+        .to(&mut c, t(0));
+    assert_eq!(one(&mut c, t(0)).header.window, 0);
+    let mut buf = [0u8; 10];
+    assert_eq!(c.recv(&mut buf), Ok(10));
+    assert_eq!(c.status().rcv_wnd, 0, "no larger window advertised yet");
+    peer(DATA_SEQ + 10, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"x")
+        .to(&mut c, t(0));
+    assert_eq!(c.recv_queued(), 0);
+    assert_eq!(c.status().rcv_nxt.0, DATA_SEQ + 10);
+    assert_eq!(one(&mut c, t(0)).header.ack.0, DATA_SEQ + 10);
+}
+
+/// Table 6, RCV.WND = 0: only SEG.SEQ = RCV.NXT is acceptable. A segment one
+/// past it is answered and dropped whole: its ACK is not processed.
+#[test]
+fn zero_window_segment_off_rcv_nxt_is_dropped_with_its_ack() {
+    let cfg = Config {
+        recv_buffer: 10,
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(&[1; 10])
+        .to(&mut c, t(0));
+    one(&mut c, t(0));
+    c.send(b"hi").unwrap();
+    one(&mut c, t(0));
+    peer(DATA_SEQ + 11, Flags::ACK)
+        .ack(ISS + 3)
+        .to(&mut c, t(0));
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 3, DATA_SEQ + 10, Flags::ACK));
+    assert_eq!(c.status().snd_una.0, ISS + 1);
+    assert_eq!(c.stats().dropped.out_of_window, 1);
+}
+
+/// First step: a segment at IRS (one before RCV.NXT) with one byte lies
+/// left of the window in ESTABLISHED: answered, its ACK unused, its byte
+/// not taken. (Only SYN-RECEIVED treats a SYN,ACK at IRS specially, as the
+/// peer's SYN repeated with the ACK that completes a simultaneous open.)
+#[test]
+fn segment_at_irs_in_established_is_unacceptable() {
+    let mut c = client_est(&plain(ISS));
+    c.send(b"ab").unwrap();
+    one(&mut c, t(0));
+    peer(PEER_ISS, Flags::ACK)
+        .ack(ISS + 3)
+        .data(b"z")
+        .to(&mut c, t(0));
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 3, DATA_SEQ, Flags::ACK));
+    assert_eq!(c.status().snd_una.0, ISS + 1);
+    assert_eq!(c.recv_queued(), 0);
+    assert_eq!(c.stats().dropped.out_of_window, 1);
+}
+
+/// Simultaneous open (MUST-10), SYN-RECEIVED: the peer's SYN,ACK repeating
+/// its SYN but acknowledging nothing of ours (SEG.ACK = ISS) does not
+/// complete the handshake: its SYN is left of the window, so our SYN,ACK
+/// goes out again (first step), and no RST. With SEG.ACK = ISS+1 it does.
+#[test]
+fn simultaneous_open_syn_ack_must_acknowledge_our_syn() {
+    let mut c = client_syn_sent(&plain(ISS));
+    peer(PEER_ISS, Flags::SYN).to(&mut c, t(0));
+    one(&mut c, t(0));
+    peer(PEER_ISS, Flags::SYN).ack(ISS).to(&mut c, t(0));
+    assert_eq!(
+        sa(&one(&mut c, t(0))),
+        (ISS, DATA_SEQ, Flags::SYN | Flags::ACK)
+    );
+    assert_eq!(c.state(), State::SynReceived);
+    assert_eq!(c.stats().dropped.unacceptable_ack, 0);
+    peer(PEER_ISS, Flags::SYN).ack(ISS + 1).to(&mut c, t(0));
+    assert_eq!(c.state(), State::Established);
+}
+
+/// SYN-RECEIVED, fifth step: the ACK must satisfy SND.UNA < SEG.ACK; one of
+/// ISS acknowledges nothing and gets <SEQ=SEG.ACK><CTL=RST>.
+#[test]
+fn syn_received_ack_of_iss_is_reset() {
+    let mut s = server_syn_received(&plain(PEER_ISS));
+    Raw::new(a(), b(), ISS + 1, Flags::ACK)
+        .ack(PEER_ISS)
+        .to(&mut s, t(0));
+    assert_eq!(sa(&one(&mut s, t(0))), (PEER_ISS, 0, Flags::RST));
+    assert_eq!(s.state(), State::SynReceived);
+    assert_eq!(s.stats().dropped.unacceptable_ack, 1);
+}
+
+/// MAY-2: the engine reopens from TIME-WAIT only for a SYN strictly beyond
+/// RCV.NXT (the rule of BSD and Linux); a SYN exactly at RCV.NXT is an
+/// in-window SYN: challenge ACK (RFC 5961 §4), TIME-WAIT stays.
+#[test]
+fn syn_at_rcv_nxt_in_time_wait_does_not_reopen() {
+    let mut c = time_wait(&plain(ISS));
+    peer(DATA_SEQ + 1, Flags::SYN).to(&mut c, t(10));
+    assert_eq!(c.state(), State::TimeWait);
+    assert_eq!(sa(&one(&mut c, t(10))), (ISS + 2, DATA_SEQ + 1, Flags::ACK));
+    assert_eq!(c.stats().dropped.syn_in_window, 1);
+}
+
+/// RFC 7323 §3.2: a Timestamps option on a connection that did not
+/// negotiate timestamps is ignored, so PAWS cannot reject the segment.
+#[test]
+fn timestamps_not_negotiated_are_ignored() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::FIN)
+        .ack(ISS + 1)
+        .data(b"abc")
+        .opts(ts_opt(0x8000_0000))
+        .to(&mut c, t(0));
+    assert_eq!(c.recv_queued(), 3);
+    assert_eq!(c.state(), State::CloseWait);
+    assert_eq!(c.stats().dropped.paws, 0);
+}
+
+/// Timestamps negotiated at t(0) with the peer's TSval 1000.
+fn ts_client() -> Connection {
+    let cfg = Config {
+        timestamps: true,
+        ..plain(ISS)
+    };
+    let mut c = client_syn_sent(&cfg);
+    peer(PEER_ISS, Flags::SYN)
+        .ack(ISS + 1)
+        .opts(ts_opt(1000))
+        .to(&mut c, t(0));
+    one(&mut c, t(0));
+    assert!(c.status().timestamps);
+    assert_eq!(c.ts_recent(), Some(1000));
+    c
+}
+
+/// RFC 7323 §5.5: TS.Recent is invalidated only when the connection has
+/// been idle for more than 24 days: at exactly 24 days PAWS still rejects an
+/// older timestamp, a millisecond later it no longer does.
+#[test]
+fn paws_24_day_limit_is_exclusive() {
+    let mut c = ts_client();
+    let limit = t(0) + secs(24 * 24 * 60 * 60);
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"old")
+        .opts(ts_opt(900))
+        .to(&mut c, limit);
+    one(&mut c, limit);
+    assert_eq!((c.recv_queued(), c.stats().dropped.paws), (0, 1));
+    let later = limit + std::time::Duration::from_millis(1);
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"old")
+        .opts(ts_opt(900))
+        .to(&mut c, later);
+    assert_eq!((c.recv_queued(), c.stats().dropped.paws), (3, 1));
+}
+
+/// RFC 7323 §4.3: TS.Recent is taken from a segment that covers RCV.NXT
+/// (SEG.SEQ =< RCV.NXT) with a TSval not older than it, never from one out
+/// of order.
+#[test]
+fn ts_recent_follows_only_segments_covering_rcv_nxt() {
+    let mut c = ts_client();
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"ab")
+        .opts(ts_opt(1100))
+        .to(&mut c, t(1));
+    assert_eq!(c.ts_recent(), Some(1100));
+    peer(DATA_SEQ + 5, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"x")
+        .opts(ts_opt(2000))
+        .to(&mut c, t(2));
+    assert_eq!(c.ts_recent(), Some(1100), "out of order: not taken");
+    // A retransmission overlapping RCV.NXT (SEG.SEQ < RCV.NXT): taken.
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"abc")
+        .opts(ts_opt(1500))
+        .to(&mut c, t(3));
+    assert_eq!(c.ts_recent(), Some(1500));
+    assert_eq!(c.recv_queued(), 3);
+}
+
+/// §3.8.6.1: the persist timer runs while the peer's window is zero and
+/// stops when a segment opens it; another zero-window ACK leaves it running.
+#[test]
+fn persist_timer_stops_only_when_window_opens() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .window(0)
+        .to(&mut c, t(0));
+    c.send(b"abc").unwrap();
+    silent(&mut c, t(0));
+    let persist = c.status().timers.persist;
+    assert!(persist.is_some(), "zero window with data queued");
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .window(0)
+        .to(&mut c, t(10));
+    assert_eq!(c.status().timers.persist, persist, "still shut");
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .window(1000)
+        .to(&mut c, t(20));
+    assert_eq!(c.status().timers.persist, None, "the window opened");
+    assert_eq!(one(&mut c, t(20)).payload, b"abc".to_vec());
+}
+
+/// Sender SWS avoidance (MUST-38, §3.8.6.2.1 (4)): data held back because
+/// the offered window is small runs the override timer; a window update
+/// that is still too small leaves that timer running.
+#[test]
+fn sws_override_timer_survives_small_window_update() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .window(100)
+        .to(&mut c, t(0));
+    c.send(&[5; 1000]).unwrap();
+    silent(&mut c, t(0));
+    let timer = c.status().timers.persist;
+    assert!(timer.is_some(), "the SWS override timer runs");
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .window(200)
+        .to(&mut c, t(10));
+    assert_eq!(c.status().snd_wnd, 200);
+    assert_eq!(c.status().timers.persist, timer);
+}
+
+/// MUST-37: ACKs at SND.UNA that keep a zero window shut are the answers to
+/// probes and keep the connection alive (the retransmission count starts
+/// over); a duplicate ACK with an open window, or the first ACK that shuts
+/// the window, does not.
+#[test]
+fn only_zero_window_acks_reset_the_retry_count() {
+    let mut c = client_est(&plain(ISS));
+    c.send(b"abc").unwrap();
+    one(&mut c, t(0));
+    let rto = c.status().timers.retransmission.unwrap();
+    c.on_timeout(rto);
+    assert_eq!(one(&mut c, rto).header.seq.0, ISS + 1);
+    assert_eq!(c.status().retransmissions, 1);
+    peer(DATA_SEQ, Flags::ACK).ack(ISS + 1).to(&mut c, rto);
+    assert_eq!(c.status().retransmissions, 1, "a duplicate ACK");
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .window(0)
+        .to(&mut c, rto);
+    assert_eq!(c.status().retransmissions, 1, "the window just shut");
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .window(0)
+        .to(&mut c, rto);
+    assert_eq!(c.status().retransmissions, 0, "it stays shut: MUST-37");
+}
+
+/// MUST-62, §3.8.5: SND.UP stays until every urgent byte is acknowledged: a
+/// retransmission after a partial ACK still points to the same byte.
+#[test]
+fn urgent_pointer_survives_partial_ack() {
+    let mut c = client_est(&plain(ISS));
+    c.send_urgent(b"abc").unwrap();
+    let seg = one(&mut c, t(0));
+    assert!(seg.header.flags.urg());
+    assert_eq!(seg.header.urgent, 3);
+    peer(DATA_SEQ, Flags::ACK).ack(ISS + 2).to(&mut c, t(10));
+    let rto = c.status().timers.retransmission.unwrap();
+    c.on_timeout(rto);
+    let rtx = one(&mut c, rto);
+    assert_eq!(rtx.header.seq.0, ISS + 2);
+    assert!(rtx.header.flags.urg());
+    assert_eq!(rtx.header.urgent, 2);
+}
+
+/// Fifth step, ACK processing with RFC 6582 §3.2: the third duplicate ACK
+/// starts fast recovery with a retransmission; a partial ACK in recovery
+/// retransmits the next hole at once. Both count as fast retransmits.
+#[test]
+fn partial_ack_in_fast_recovery_retransmits_next_hole() {
+    let mut c = client_est(&plain(ISS));
+    let mss = u32::from(c.status().snd_mss);
+    c.send(&vec![7u8; 4 * mss as usize]).unwrap();
+    assert_eq!(drain(&mut c, t(0)).len(), 4);
+    for _ in 0..3 {
+        peer(DATA_SEQ, Flags::ACK).ack(ISS + 1).to(&mut c, t(10));
+    }
+    assert_eq!(c.stats().fast_retransmits, 1);
+    assert_eq!(one(&mut c, t(10)).header.seq.0, ISS + 1);
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1 + mss)
+        .to(&mut c, t(20));
+    assert_eq!(c.stats().fast_retransmits, 2);
+    assert_eq!(one(&mut c, t(20)).header.seq.0, ISS + 1 + mss);
+}
+
+/// Eighth step for a FIN held ahead of a gap: whatever segment closes the
+/// gap (here a retransmission overlapping what was received) lets the FIN
+/// be taken: CLOSE-WAIT.
+#[test]
+fn fin_after_gap_taken_when_overlapping_segment_fills_it() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"a")
+        .to(&mut c, t(0));
+    peer(DATA_SEQ + 2, Flags::FIN)
+        .ack(ISS + 1)
+        .data(b"cd")
+        .to(&mut c, t(0));
+    assert_eq!(c.state(), State::Established);
+    drain(&mut c, t(0));
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"ab")
+        .to(&mut c, t(0));
+    assert_eq!(c.state(), State::CloseWait);
+    assert_eq!(c.status().rcv_nxt.0, DATA_SEQ + 5);
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, DATA_SEQ + 5, Flags::ACK));
+}
+
+/// Eighth step with FINs at two places (a confused peer): a FIN held ahead
+/// of a gap is taken as soon as the data before it is complete, even when
+/// the segment completing it carries a FIN of its own that falls inside
+/// data already received (which can no longer be honoured). The connection
+/// must not stay ESTABLISHED with the peer's FIN in order and unanswered.
+#[test]
+fn fin_ahead_reached_by_segment_with_inner_fin_is_taken() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ + 2, Flags::FIN)
+        .ack(ISS + 1)
+        .data(b"cd")
+        .to(&mut c, t(0));
+    drain(&mut c, t(0));
+    peer(DATA_SEQ, Flags::FIN)
+        .ack(ISS + 1)
+        .data(b"ab")
+        .to(&mut c, t(0));
+    assert_eq!(c.state(), State::CloseWait);
+    assert_eq!(c.status().rcv_nxt.0, DATA_SEQ + 5);
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, DATA_SEQ + 5, Flags::ACK));
+    assert_eq!(c.recv_queued(), 4);
+}
+
+/// Sixth step, MUST-32: the user is told of urgent data when the urgent
+/// pointer advances (RCV.UP = max(RCV.UP, SEG.UP)), measured against what
+/// the user has read, not against RCV.NXT; the same pointer again is no
+/// news. MUST-33: the amount of urgent data is visible.
+#[test]
+fn urgent_signalled_only_when_pointer_advances() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"abc")
+        .urgent(3)
+        .to(&mut c, t(0));
+    assert_eq!(events(&mut c), vec![Event::Readable, Event::Urgent]);
+    // "abc" is still unread when the pointer moves on.
+    peer(DATA_SEQ + 3, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"def")
+        .urgent(3)
+        .to(&mut c, t(0));
+    assert_eq!(events(&mut c), vec![Event::Readable, Event::Urgent]);
+    assert_eq!(c.status().urgent_pending, 6);
+    // Overlapping "ef" again, plus "g", with the same pointer: only the
+    // new byte is news.
+    peer(DATA_SEQ + 4, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"efg")
+        .urgent(2)
+        .to(&mut c, t(0));
+    assert_eq!(events(&mut c), vec![Event::Readable]);
+    assert_eq!(c.status().urgent_pending, 6);
+    assert_eq!(c.recv_queued(), 7);
+}
+
+/// MUST-32: a pointer that marks no unread byte (the urgent data was read
+/// already) is no urgent data to signal.
+#[test]
+fn urgent_pointer_at_consumed_data_is_not_signalled() {
+    let mut c = client_est(&plain(ISS));
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"abc")
+        .to(&mut c, t(0));
+    let mut buf = [0u8; 8];
+    assert_eq!(c.recv(&mut buf), Ok(3));
+    events(&mut c);
+    // Overlapping "bc" again, plus "d"; its pointer ends at RCV.NXT.
+    peer(DATA_SEQ + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"bcd")
+        .urgent(2)
+        .to(&mut c, t(0));
+    assert_eq!(events(&mut c), vec![Event::Readable]);
+    assert_eq!(c.status().urgent_pending, 0);
+    assert_eq!(c.recv_queued(), 1);
+}
+
+/// Sixth step: in CLOSE-WAIT (the peer's FIN already taken) an URG is
+/// ignored.
+#[test]
+fn urgent_in_close_wait_is_ignored() {
+    let mut c = close_wait(&plain(ISS));
+    peer(DATA_SEQ + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"zzz")
+        .urgent(3)
+        .to(&mut c, t(0));
+    assert!(events(&mut c).is_empty());
+    assert_eq!(c.status().urgent_pending, 0);
+}
+
+/// Seventh step (SHLD-31, RFC 5681 §4.2): out-of-order data is kept and
+/// acknowledged at once, as is the segment that fills the gap, even with
+/// delayed ACKs on; nothing of it counts as not stored.
+#[test]
+fn out_of_order_and_gap_filling_data_acked_at_once_and_stored() {
+    let cfg = Config {
+        delayed_ack: Some(std::time::Duration::from_millis(200)),
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    peer(DATA_SEQ + 3, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"def")
+        .to(&mut c, t(0));
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, DATA_SEQ, Flags::ACK));
+    assert_eq!(c.stats().dropped.data_not_stored, 0);
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"abc")
+        .to(&mut c, t(0));
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 1, DATA_SEQ + 6, Flags::ACK));
+    assert_eq!(c.stats().dropped.data_not_stored, 0);
+    assert_eq!(c.recv_queued(), 6);
+}
+
+/// Seventh step: a segment that fills the gap and with it the whole buffer
+/// is stored entirely; nothing counts as not stored.
+#[test]
+fn gap_fill_that_fills_the_buffer_is_all_stored() {
+    let cfg = Config {
+        recv_buffer: 10,
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    peer(DATA_SEQ + 5, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"fghij")
+        .to(&mut c, t(0));
+    one(&mut c, t(0));
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"abcde")
+        .to(&mut c, t(0));
+    let ack = one(&mut c, t(0));
+    assert_eq!((ack.header.ack.0, ack.header.window), (DATA_SEQ + 10, 0));
+    assert_eq!(c.recv_queued(), 10);
+    assert_eq!(c.stats().dropped.data_not_stored, 0);
+}
+
+/// Seventh step: of an in-order segment larger than the buffer's room only
+/// what fits is taken; the rest counts as not stored, and the ACK goes out
+/// at once (with delayed ACKs on) so the peer resends it.
+#[test]
+fn in_order_data_beyond_buffer_is_cut_and_acked_at_once() {
+    let cfg = Config {
+        recv_buffer: 10,
+        delayed_ack: Some(std::time::Duration::from_millis(200)),
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(&[9; 15])
+        .to(&mut c, t(0));
+    assert_eq!(c.recv_queued(), 10);
+    assert_eq!(c.stats().dropped.data_not_stored, 1);
+    assert_eq!(c.stats().bytes_received, 10);
+    let ack = one(&mut c, t(0));
+    assert_eq!((ack.header.ack.0, ack.header.window), (DATA_SEQ + 10, 0));
+}
+
+/// SHLD-19 (RFC 5681 §4.2): with delayed ACKs, an ACK goes out at the
+/// latest for every second full-sized segment's worth of data (2 × MSS);
+/// less than that waits for the timer.
+#[test]
+fn delayed_ack_waits_for_two_full_segments() {
+    let cfg = Config {
+        delayed_ack: Some(std::time::Duration::from_millis(200)),
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    let mss = u32::from(c.config().mss);
+    let chunk = vec![1u8; mss as usize - 1];
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 1)
+        .data(&chunk)
+        .to(&mut c, t(0));
+    silent(&mut c, t(0));
+    peer(DATA_SEQ + mss - 1, Flags::ACK)
+        .ack(ISS + 1)
+        .data(&chunk)
+        .to(&mut c, t(0));
+    silent(&mut c, t(0));
+    assert!(c.status().timers.delayed_ack.is_some());
+    peer(DATA_SEQ + 2 * (mss - 1), Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"xy")
+        .to(&mut c, t(0));
+    assert_eq!(one(&mut c, t(0)).header.ack.0, DATA_SEQ + 2 * mss);
+}
+
+/// Fifth step, window update: with SEG.SEQ = SND.WL1 the window is taken
+/// only if SND.WL2 =< SEG.ACK (sequence arithmetic). The one cheap way to
+/// have SND.WL2 after an acceptable SEG.ACK: TIME-WAIT restored after an
+/// old duplicate SYN (MAY-2 (2)) starts SND.WL1 = SND.WL2 = 0, and with
+/// SND.UNA = 0x9000_0002 the value 0 lies after it. Here RCV.NXT = 0 too.
+#[test]
+fn window_update_needs_wl2_not_after_seg_ack() {
+    const OUR_ISS: u32 = 0x9000_0000;
+    const THEIR_ISS: u32 = 0xffff_fffe;
+    let mut c = client_syn_sent(&plain(OUR_ISS));
+    peer(THEIR_ISS, Flags::SYN)
+        .ack(OUR_ISS + 1)
+        .to(&mut c, t(0));
+    one(&mut c, t(0));
+    c.close(t(0)).unwrap();
+    one(&mut c, t(0));
+    peer(THEIR_ISS + 1, Flags::FIN)
+        .ack(OUR_ISS + 2)
+        .to(&mut c, t(0));
+    assert_eq!(c.state(), State::TimeWait);
+    assert_eq!(c.status().rcv_nxt, SeqNum(0));
+    one(&mut c, t(0));
+    // A SYN reopens, its RST shows it was an old duplicate: TIME-WAIT again.
+    peer(100_000, Flags::SYN).to(&mut c, t(1));
+    one(&mut c, t(1));
+    peer(100_001, Flags::RST).to(&mut c, t(1));
+    assert_eq!(c.state(), State::TimeWait);
+    let st = c.status();
+    assert_eq!(
+        (st.snd_una.0, st.snd_wl1.0, st.snd_wl2.0, st.snd_wnd),
+        (OUR_ISS + 2, 0, 0, 0)
+    );
+    let drops = c.stats().dropped.clone();
+    peer(0, Flags::ACK)
+        .ack(OUR_ISS + 2)
+        .window(1234)
+        .to(&mut c, t(2));
+    assert_eq!(c.stats().dropped, drops, "the segment was acceptable");
+    silent(&mut c, t(2));
+    assert_eq!(c.status().snd_wnd, 0, "SND.WL2 lies after SEG.ACK");
+    assert_eq!(c.state(), State::TimeWait);
 }

@@ -52,6 +52,7 @@ fn listen_resets_any_ack() {
     let rst = one(&mut s, t(0));
     assert_eq!(sa(&rst), (555, 0, Flags::RST));
     assert_eq!(s.state(), State::Listen);
+    assert_eq!(s.stats().dropped.listen_ack, 1);
 }
 
 /// §3.10.7.2 fourth: neither RST, ACK nor SYN: dropped.
@@ -277,4 +278,86 @@ fn malformed_bytes_are_counted_per_reason() {
     let d = &c.stats().dropped;
     assert_eq!((d.malformed, d.bad_checksum), (1, 1));
     assert_eq!(c.status(), before);
+}
+
+/// Bytes from an address of the other family cannot belong to the
+/// connection (no pseudo-header joins them), and a segment whose
+/// destination port is not ours is not for this TCB even when its source
+/// port matches (§3.10.7: a segment is matched on the whole 4-tuple).
+/// Both are counted as wrong-tuple drops and change nothing.
+#[test]
+fn other_family_and_other_local_port_are_wrong_tuple() {
+    let mut c = client_est(&plain(ISS));
+    let before = c.status();
+    let v6: std::net::SocketAddr = "[2001:db8::2]:80".parse().unwrap();
+    let bytes = peer(PEER_ISS + 1, Flags::RST).bytes();
+    assert!(c.on_bytes(t(0), &bytes, v6).is_err());
+    assert_eq!(c.stats().dropped.wrong_tuple, 1);
+
+    // Right remote, source port 80 as expected, but to local port 40001: a
+    // RST at RCV.NXT that would otherwise reset the connection.
+    let other_local: std::net::SocketAddr = "10.0.0.1:40001".parse().unwrap();
+    Raw::new(b(), other_local, PEER_ISS + 1, Flags::RST).to(&mut c, t(0));
+    assert_eq!(c.state(), State::Established);
+    assert_eq!(c.stats().dropped.wrong_tuple, 2);
+    silent(&mut c, t(0));
+    assert_eq!(c.status(), before);
+}
+
+/// §3.10.7.2 third check: a SYN from an address of the other family cannot
+/// open this listener's connection (its segments could never be answered
+/// with a valid pseudo-header); it is counted and the listener stays.
+#[test]
+fn listen_drops_syn_from_other_family() {
+    let mut s = Connection::listen(&plain(300), b()).unwrap();
+    let v6: std::net::SocketAddr = "[2001:db8::1]:40000".parse().unwrap();
+    let bytes = Raw::new(a(), b(), 1000, Flags::SYN).bytes();
+    let seg = synack_tcp::Segment::parse_unverified(&bytes).unwrap();
+    s.on_segment(t(0), &seg, v6);
+    assert_eq!(s.state(), State::Listen);
+    assert_eq!(s.stats().dropped.wrong_tuple, 1);
+    assert_eq!(s.status().remote, None);
+    silent(&mut s, t(0));
+}
+
+/// RFC 7323 §1.3/§2.2: window scaling is in force only when both SYNs carry
+/// the option; a listener configured without it ignores the peer's offer:
+/// no shift either way, and its SYN,ACK carries no option.
+#[test]
+fn listen_without_window_scale_ignores_peer_offer() {
+    let mut s = Connection::listen(&plain(300), b()).unwrap();
+    let offer = synack_tcp::TcpOptions {
+        window_scale: Some(7),
+        ..synack_tcp::TcpOptions::new()
+    };
+    Raw::new(a(), b(), 1000, Flags::SYN)
+        .opts(offer)
+        .to(&mut s, t(0));
+    let st = s.status();
+    assert_eq!((st.snd_wscale, st.rcv_wscale), (0, 0));
+    let syn_ack = one(&mut s, t(0));
+    assert_eq!(syn_ack.header.options.window_scale, None);
+    Raw::new(a(), b(), 1001, Flags::ACK)
+        .ack(301)
+        .window(100)
+        .to(&mut s, t(0));
+    assert_eq!(s.state(), State::Established);
+    assert_eq!(s.status().snd_wnd, 100, "the peer's window is not scaled");
+}
+
+/// §3.10.7.2 third check: on the SYN, RCV.WND opens to what the SYN,ACK
+/// will advertise (the receive buffer, at most 65535 unscaled), before the
+/// SYN,ACK is even sent.
+#[test]
+fn listen_syn_opens_receive_window() {
+    let cfg = synack_tcp::Config {
+        recv_buffer: 5000,
+        ..plain(300)
+    };
+    let mut s = Connection::listen(&cfg, b()).unwrap();
+    Raw::new(a(), b(), 1000, Flags::SYN).to(&mut s, t(0));
+    assert_eq!(s.status().rcv_wnd, 5000);
+    let syn_ack = one(&mut s, t(0));
+    assert_eq!(syn_ack.header.window, 5000);
+    assert_eq!(s.status().rcv_wnd, 5000);
 }

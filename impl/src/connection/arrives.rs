@@ -360,10 +360,12 @@ impl Connection {
         }
 
         // RFC 7323 §5.3 PAWS: an older timestamp marks an old duplicate.
+        // TS.Recent stops being a reference only after more than 24 days
+        // idle (§5.5): at exactly 24 days it still is.
         if self.ts_ok && !f.rst() {
             if let Some((tsval, _)) = seg.options().timestamps {
                 if (tsval.wrapping_sub(self.ts_recent) as i32) < 0
-                    && now.saturating_duration_since(self.ts_recent_at) < PAWS_IDLE_LIMIT
+                    && now.saturating_duration_since(self.ts_recent_at) <= PAWS_IDLE_LIMIT
                 {
                     self.ack_now = true;
                     self.stats.dropped.paws += 1;
@@ -689,7 +691,11 @@ impl Connection {
                 self.fin_ahead = Some(fin_at);
                 self.ack_now = true;
             }
-        } else if self.fin_ahead == Some(self.rcv_nxt) && !self.fin_received {
+        }
+        // A FIN held ahead of a gap is taken once the gap has closed,
+        // whatever segment closed it: even one whose own FIN falls inside
+        // data already received (a confused peer), which cannot be honoured.
+        if self.fin_ahead == Some(self.rcv_nxt) && !self.fin_received {
             self.process_fin(now);
         }
     }

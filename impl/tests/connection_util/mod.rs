@@ -349,3 +349,27 @@ pub fn peer(seq: u32, flags: Flags) -> Raw {
 pub fn sa(s: &TcpSegment) -> (u32, u32, Flags) {
     (s.header.seq.0, s.header.ack.0, s.header.flags)
 }
+
+/// SYN-SENT: an active OPEN from `a()` to `b()` at t(0), its SYN drained.
+pub fn client_syn_sent(cfg: &Config) -> Connection {
+    let mut c = Connection::connect(
+        cfg,
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(0),
+    )
+    .unwrap();
+    let syn = one(&mut c, t(0));
+    assert_eq!(syn.header.flags, Flags::SYN);
+    c
+}
+
+/// A Timestamps option carrying TSval `v` (TSecr 0).
+pub fn ts_opt(v: u32) -> TcpOptions {
+    TcpOptions {
+        timestamps: Some((v, 0)),
+        ..TcpOptions::new()
+    }
+}
