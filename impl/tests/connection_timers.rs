@@ -11,12 +11,17 @@ use synack_tcp::{
 };
 
 /// Fire the connection's timers until `until`, collecting what it sends.
+/// A deadline that `on_timeout` does not clear or move would loop forever:
+/// that fails the test instead.
 fn run_alone(c: &mut Connection, until: Instant) -> Vec<(Instant, synack_tcp::TcpSegment)> {
     let mut out = Vec::new();
+    let mut firings = 0;
     while let Some(d) = c.poll_timeout() {
         if d > until {
             break;
         }
+        firings += 1;
+        assert!(firings < 100_000, "timers stuck at {d:?}");
         c.on_timeout(d);
         for (_, s) in drain(c, d) {
             out.push((d, s));
