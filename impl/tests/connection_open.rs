@@ -148,3 +148,81 @@ fn remote_is_known_once_there_is_one() {
     Raw::new(a(), b(), 100, Flags::SYN).to(&mut s, t(0));
     assert_eq!((s.remote(), s.status().remote), (Some(a()), Some(a())));
 }
+
+/// Bytes allocated by the current thread while counting is on (a global
+/// allocator for this test binary; other threads are not counted).
+mod alloc_count {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    pub struct Counting;
+
+    thread_local! {
+        static ON: Cell<bool> = const { Cell::new(false) };
+        static BYTES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn count(n: usize) {
+        if ON.with(|c| c.get()) {
+            BYTES.with(|b| b.set(b.get() + n));
+        }
+    }
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            count(layout.size());
+            // SAFETY: the caller's layout goes unchanged to the system allocator.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: `ptr` was allocated by `System` with this layout.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            count(new_size);
+            // SAFETY: as for `alloc` and `dealloc`.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    #[global_allocator]
+    static GLOBAL: Counting = Counting;
+
+    /// Bytes `f` allocated on this thread.
+    pub fn bytes<R>(f: impl FnOnce() -> R) -> (R, usize) {
+        BYTES.with(|b| b.set(0));
+        ON.with(|c| c.set(true));
+        let r = f();
+        ON.with(|c| c.set(false));
+        (r, BYTES.with(|b| b.get()))
+    }
+}
+
+/// A new OPEN on a connection object reuses its send and receive buffers
+/// (cleared) instead of allocating new ones: a table can recycle a
+/// connection without touching the allocator for its 64 KiB buffers.
+#[test]
+fn open_again_reuses_the_buffers() {
+    let mut c = Connection::connect(
+        &plain(ISS),
+        FourTuple {
+            local: a(),
+            remote: b(),
+        },
+        t(0),
+    )
+    .unwrap();
+    one(&mut c, t(0));
+    c.abort(t(1)).unwrap();
+    let (r, bytes) = alloc_count::bytes(|| c.open(t(2), Some(b())));
+    assert_eq!(r, Ok(()));
+    assert!(bytes < 4096, "OPEN allocated {bytes} bytes");
+    assert_eq!(c.send_capacity(), 64 * 1024);
+    let (r, bytes) = alloc_count::bytes(|| {
+        c.abort(t(3)).unwrap();
+        c.open(t(3), None)
+    });
+    assert_eq!(r, Ok(()));
+    assert_eq!(c.state(), State::Listen);
+    assert!(bytes < 4096, "passive OPEN allocated {bytes} bytes");
+}
