@@ -625,9 +625,11 @@ fn keepalive_probes_follow_at_the_interval() {
 type Build = fn(&Config) -> Connection;
 
 /// §3.8.4, MUST-26: keep-alives only probe an idle synchronized connection
-/// with nothing of ours in flight; turning them on in any other state arms
-/// no timer (a SYN or FIN in flight has its own timer; TIME-WAIT, LISTEN
-/// and CLOSED have nobody to probe).
+/// with nothing of ours in flight; turning them on arms a timer in
+/// ESTABLISHED, CLOSE-WAIT, FIN-WAIT-2, and FIN-WAIT-1 (so that it lasts
+/// into FIN-WAIT-2), and in no other state (a SYN, or a FIN in CLOSING or
+/// LAST-ACK, has its own timer; TIME-WAIT, LISTEN and CLOSED have nobody to
+/// probe).
 #[test]
 fn keepalive_timer_only_in_idle_capable_states() {
     let k = keepalive_cfg().keepalive;
@@ -661,7 +663,7 @@ fn keepalive_timer_only_in_idle_capable_states() {
         c.set_keepalive(t(0), k).unwrap();
         let armed = c.status().timers.keepalive;
         match state {
-            State::Established | State::CloseWait | State::FinWait2 => {
+            State::Established | State::FinWait1 | State::CloseWait | State::FinWait2 => {
                 assert_eq!(armed, Some(t(10_000)), "{state}")
             }
             _ => {
@@ -774,4 +776,83 @@ fn syn_ack_is_retransmitted_after_close_in_syn_received() {
         (PEER_ISS, ISS + 1, Flags::SYN | Flags::ACK),
         "{segs:?}"
     );
+}
+
+/// MUST-24/26: keep-alives turned on also probe an idle FIN-WAIT-2 (our FIN
+/// is acknowledged, nothing of ours is outstanding), so a dead peer is
+/// found even without a FIN-WAIT-2 timeout.
+#[test]
+fn keepalive_probes_an_idle_fin_wait_2() {
+    let cfg = Config {
+        fin_wait_2_timeout: None,
+        ..keepalive_cfg()
+    };
+    let mut c = fin_wait_2(&cfg);
+    assert_eq!(c.poll_timeout(), Some(t(10_000)));
+    c.on_timeout(t(10_000));
+    let probe = one(&mut c, t(10_000));
+    // <SEQ=SND.NXT-1>: the FIN's sequence number, already acknowledged.
+    assert_eq!(sa(&probe), (ISS + 1, PEER_ISS + 1, Flags::ACK));
+    assert!(probe.payload.is_empty());
+    assert_eq!(c.stats().keepalives_sent, 1);
+    run_alone(&mut c, t(100_000));
+    assert_eq!(c.ended(), Some(Ended::TimedOut(TimeoutKind::KeepAlive)));
+    assert_eq!(c.stats().keepalives_sent, 3);
+}
+
+/// MUST-26: in FIN-WAIT-1 our FIN is outstanding, so the keep-alive timer
+/// only starts again; the retransmission timer looks after the FIN.
+#[test]
+fn no_keepalive_while_our_fin_is_outstanding() {
+    let cfg = Config {
+        r2: RetryLimit::Infinite,
+        ..keepalive_cfg()
+    };
+    let mut c = client_est(&cfg);
+    c.close(t(9_500)).unwrap();
+    assert!(one(&mut c, t(9_500)).header.flags.fin());
+    c.on_timeout(t(10_000));
+    silent(&mut c, t(10_000));
+    assert_eq!(c.stats().keepalives_sent, 0);
+    assert_eq!(c.status().timers.keepalive, Some(t(20_000)));
+
+    // The same when the FIN is queued but not yet sent at the expiry.
+    let mut c = client_est(&cfg);
+    c.close(t(9_500)).unwrap();
+    c.on_timeout(t(10_000));
+    assert_eq!(
+        sa(&one(&mut c, t(10_000))),
+        (ISS + 1, PEER_ISS + 1, Flags::FIN | Flags::ACK)
+    );
+    assert_eq!(c.stats().keepalives_sent, 0);
+}
+
+/// MUST-26: no keep-alive while data of ours waits to be sent (here held
+/// back by sender SWS avoidance, MUST-38): the idle timer starts again.
+#[test]
+fn no_keepalive_while_data_waits() {
+    let cfg = Config {
+        keepalive: Some(KeepAlive {
+            idle: Duration::from_millis(100),
+            interval: Duration::from_millis(100),
+            probes: 3,
+        }),
+        ..plain(ISS)
+    };
+    let mut c = client_est(&cfg);
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .window(100)
+        .to(&mut c, t(0));
+    c.send(&[5u8; 500]).unwrap();
+    silent(&mut c, t(0));
+    assert_eq!(
+        c.poll_timeout(),
+        Some(t(100)),
+        "keep-alive before the SWS override"
+    );
+    c.on_timeout(t(100));
+    silent(&mut c, t(100));
+    assert_eq!(c.stats().keepalives_sent, 0);
+    assert_eq!(c.status().timers.keepalive, Some(t(200)));
 }

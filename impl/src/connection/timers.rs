@@ -121,10 +121,14 @@ impl Connection {
         };
     }
 
+    /// States with a keep-alive timer. FIN-WAIT-1 is among them only so that
+    /// the timer rearmed by the segment that acknowledges our FIN (its
+    /// keep-alive bookkeeping comes before the move to FIN-WAIT-2) carries
+    /// into FIN-WAIT-2; while the FIN is outstanding MUST-26 just rearms it.
     fn keepalive_allowed(&self) -> bool {
         matches!(
             self.state,
-            State::Established | State::CloseWait | State::FinWait2
+            State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait
         )
     }
 
@@ -133,9 +137,11 @@ impl Connection {
         if !self.keepalive_allowed() {
             return;
         }
-        // MUST-26: only when nothing of ours is outstanding or waiting.
+        // MUST-26: only when nothing of ours is outstanding or waiting (data
+        // not yet sent, or a FIN not yet sent; once sent, SND.NXT covers it).
         let data_end = self.buf_seq + self.send_buf.len() as u32;
-        if self.snd_una != self.snd_nxt || self.send_ptr != data_end {
+        let waiting = self.send_ptr < data_end || self.fin_seq.is_some_and(|f| self.send_ptr <= f);
+        if self.snd_una != self.snd_nxt || waiting {
             self.timers.keepalive = Some(now + k.idle);
             return;
         }
