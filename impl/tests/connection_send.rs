@@ -647,3 +647,62 @@ fn receiver_sws_threshold_is_half_a_small_buffer() {
     let update = one(&mut c, t(2));
     assert_eq!(update.header.window, 500);
 }
+
+/// RFC 5681 §3.2 with §3.8.6.1: a fast retransmit that is still pending
+/// when a full ACK arrives has nothing left to resend, and new data does
+/// not go into the window that ACK closed.
+#[test]
+fn full_ack_before_a_pending_fast_retransmit_sends_nothing_into_a_zero_window() {
+    let mut c = est_with(&plain(ISS), mss(1000), 65535);
+    c.send(&[0u8; 8000]).unwrap();
+    assert_eq!(drain(&mut c, t(0)).len(), 4);
+    for i in 0..3 {
+        peer(PEER_ISS + 1, Flags::ACK)
+            .ack(ISS + 1)
+            .to(&mut c, t(10 + i));
+    }
+    assert_eq!(c.stats().fast_retransmits, 1);
+    // Before the retransmission is polled, everything sent is acknowledged
+    // and the window closes.
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 4001)
+        .window(0)
+        .to(&mut c, t(20));
+    silent(&mut c, t(20));
+    let st = c.status();
+    assert_eq!(
+        (st.snd_una.0, st.snd_nxt.0, st.snd_wnd),
+        (ISS + 4001, ISS + 4001, 0)
+    );
+}
+
+/// RFC 5681 §3.2: the fast retransmit resends the segment as it was, FIN
+/// included when the FIN followed its last byte.
+#[test]
+fn fast_retransmit_keeps_the_fin() {
+    let mut c = est_with(&plain(ISS), mss(1000), 65535);
+    c.send(&[0u8; 1000]).unwrap();
+    c.close(t(0)).unwrap();
+    let first = one(&mut c, t(0));
+    assert_eq!(
+        (
+            first.header.seq.0,
+            first.payload.len(),
+            first.header.flags.fin()
+        ),
+        (ISS + 1, 1000, true)
+    );
+    for i in 0..2 {
+        peer(PEER_ISS + 1, Flags::ACK)
+            .ack(ISS + 1)
+            .to(&mut c, t(10 + i));
+        silent(&mut c, t(10 + i));
+    }
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .to(&mut c, t(12));
+    let again = one(&mut c, t(12));
+    assert_eq!(c.stats().fast_retransmits, 1);
+    assert_eq!((again.header.seq.0, again.payload.len()), (ISS + 1, 1000));
+    assert!(again.header.flags.fin(), "the FIN goes again with the data");
+}

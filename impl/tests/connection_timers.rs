@@ -191,6 +191,8 @@ fn syn_r2_count_times_out() {
         .iter()
         .all(|(_, s)| s.header.flags == Flags::SYN && s.header.seq.0 == ISS));
     assert_eq!(c.ended(), Some(Ended::TimedOut(TimeoutKind::Syn)));
+    // Each SYN sent again is a retransmission, counted as such.
+    assert_eq!((c.stats().retransmissions, c.stats().segments_sent), (2, 3));
 }
 
 /// MUST-23: by default a SYN is retried for at least 3 minutes.
@@ -855,4 +857,37 @@ fn no_keepalive_while_data_waits() {
     silent(&mut c, t(100));
     assert_eq!(c.stats().keepalives_sent, 0);
     assert_eq!(c.status().timers.keepalive, Some(t(200)));
+}
+
+/// SHLD-14: the SYN,ACK sent again from FIN-WAIT-1 (CLOSE in SYN-RECEIVED,
+/// our SYN still unacknowledged) offers the window from the current
+/// RCV.NXT; the right edge it advertises is the one remembered, so RCV.WND
+/// is the full window again once the application has read what came in.
+#[test]
+fn syn_ack_retransmission_advances_the_advertised_edge() {
+    let mut s = server_syn_received(&plain(PEER_ISS));
+    s.close(t(0)).unwrap();
+    assert!(one(&mut s, t(0)).header.flags.fin());
+    // Data from the peer whose ACK does not (yet) cover our SYN: acceptable
+    // (RFC 5961 §5 range), and FIN-WAIT-1 takes text.
+    Raw::new(a(), b(), ISS + 1, Flags::ACK)
+        .ack(PEER_ISS)
+        .data(b"hello")
+        .to(&mut s, t(1));
+    assert_eq!(s.status().rcv_nxt.0, ISS + 6);
+    drain(&mut s, t(1));
+    let mut buf = [0u8; 8];
+    assert_eq!(s.recv(&mut buf), Ok(5));
+    assert_eq!(s.status().rcv_wnd, 65530);
+    let rto = s.poll_timeout().unwrap();
+    s.on_timeout(rto);
+    let segs = drain(&mut s, rto);
+    let synack = &segs[0].1;
+    assert_eq!(
+        sa(synack),
+        (PEER_ISS, ISS + 6, Flags::SYN | Flags::ACK),
+        "{segs:?}"
+    );
+    assert_eq!(synack.header.window, 65535);
+    assert_eq!(s.status().rcv_wnd, 65535);
 }
