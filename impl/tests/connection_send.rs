@@ -706,3 +706,31 @@ fn fast_retransmit_keeps_the_fin() {
     assert_eq!((again.header.seq.0, again.payload.len()), (ISS + 1, 1000));
     assert!(again.header.flags.fin(), "the FIN goes again with the data");
 }
+
+/// Nagle (SHLD-7) holds back small data, not the FIN: after CLOSE the FIN
+/// goes at once even while data is unacknowledged.
+#[test]
+fn nagle_does_not_hold_a_bare_fin() {
+    let cfg = Config {
+        nagle: true,
+        ..plain(ISS)
+    };
+    let mut c = est_with(&cfg, mss(1000), 65535);
+    c.send(b"a").unwrap();
+    assert_eq!(one(&mut c, t(0)).payload, b"a");
+    c.close(t(1)).unwrap();
+    let fin = one(&mut c, t(1));
+    assert_eq!(sa(&fin), (ISS + 2, PEER_ISS + 1, Flags::FIN | Flags::ACK));
+    assert!(fin.payload.is_empty());
+}
+
+/// MUST-38, §3.8.6.2.1: a segment shorter than the MSS goes at once when it
+/// fills at least half the largest window the peer has offered.
+#[test]
+fn sender_sends_half_the_largest_window() {
+    let mut c = est_with(&plain(ISS), mss(1460), 1000);
+    assert_eq!(c.status().max_snd_wnd, 1000);
+    c.send(&[3u8; 2000]).unwrap();
+    let seg = one(&mut c, t(0));
+    assert_eq!((seg.header.seq.0, seg.payload.len()), (ISS + 1, 1000));
+}

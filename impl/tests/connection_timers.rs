@@ -891,3 +891,23 @@ fn syn_ack_retransmission_advances_the_advertised_edge() {
     assert_eq!(synack.header.window, 65535);
     assert_eq!(s.status().rcv_wnd, 65535);
 }
+
+/// SHLD-29: the first zero-window probe goes one RTO after the window was
+/// found shut; more data queued meanwhile does not push it back.
+#[test]
+fn persist_deadline_is_not_pushed_back() {
+    let mut c = client_est(&plain(ISS));
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .window(0)
+        .to(&mut c, t(0));
+    c.send(b"abc").unwrap();
+    silent(&mut c, t(0));
+    assert_eq!(c.status().timers.persist, Some(t(1000)));
+    c.send(b"def").unwrap();
+    silent(&mut c, t(500));
+    assert_eq!(c.status().timers.persist, Some(t(1000)));
+    assert_eq!(c.poll_timeout(), Some(t(1000)));
+    c.on_timeout(t(1000));
+    assert_eq!(one(&mut c, t(1000)).payload, b"a");
+}
