@@ -15,9 +15,11 @@
 # change in impl/src/connection/. Survivors are judged one by one in
 # checks/MUTANTS.md.
 #
-# cargo-mutants works on a copy of the tree (never --in-place: others edit
-# it), one job, a timeout per test run, at opt-level 1 without debug info
-# (compiles and links several times faster than the test profile).
+# cargo-mutants works on a copy of the tree (never --in-place), one job, a
+# timeout per test run, at opt-level 1 without debug info (compiles and links
+# several times faster than the test profile). The unmutated tree is tested
+# first: a test that already fails would make every mutant look caught, so
+# run it from a clean checkout (`git worktree add`) when others are editing.
 #
 # Install: cargo install --locked cargo-mutants
 set -eu
@@ -38,7 +40,7 @@ for t in connection_arrives_sync connection_arrives_unsync connection_open \
 done
 # shellcheck disable=SC2086 # $tests is a list of words on purpose
 exec cargo mutants --workspace "$@" \
-    --test-workspace=true --baseline=skip \
+    --test-workspace=true --baseline="${MUTANTS_BASELINE:-run}" \
     --cargo-arg=--config=profile.test.opt-level=1 \
     --cargo-arg=--config=profile.test.debug=0 $tests \
     --jobs "${MUTANTS_JOBS:-1}" --timeout 300 \
