@@ -734,3 +734,65 @@ fn sender_sends_half_the_largest_window() {
     let seg = one(&mut c, t(0));
     assert_eq!((seg.header.seq.0, seg.payload.len()), (ISS + 1, 1000));
 }
+
+/// Nagle (SHLD-7): a small segment held while data is unacknowledged waits
+/// for that ACK; the sender SWS override timer (for a window too small to
+/// use, §3.8.6.2.1 (4)) is not started for it.
+#[test]
+fn nagle_hold_starts_no_override_timer() {
+    let cfg = Config {
+        nagle: true,
+        ..plain(ISS)
+    };
+    let mut c = est_with(&cfg, mss(1000), 65535);
+    c.send(b"a").unwrap();
+    one(&mut c, t(0));
+    c.send(b"b").unwrap();
+    silent(&mut c, t(0));
+    assert_eq!(c.status().timers.persist, None);
+    assert_eq!(c.poll_timeout(), Some(t(1000)), "only the RTO of \"a\"");
+}
+
+/// RFC 2018 §2: SACK blocks only when the peer sent SACK-permitted; held
+/// out-of-order data is then reported by the duplicate ACK alone.
+#[test]
+fn no_sack_blocks_without_sack_permitted() {
+    let mut c = est_with(&plain(ISS), mss(1000), 65535);
+    assert!(!c.status().sack_permitted);
+    peer(PEER_ISS + 11, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"later")
+        .to(&mut c, t(1));
+    let ack = one(&mut c, t(1));
+    assert_eq!(ack.header.ack.0, PEER_ISS + 1);
+    assert!(ack.header.options.sack.as_slice().is_empty());
+    assert_eq!(ack.header.header_len(), 20);
+}
+
+/// MUST-16 (RFC 6691): a full-sized data segment is sized for the options
+/// every segment carries, so it carries no SACK blocks, even while
+/// out-of-order data is held; the pure ACKs report them.
+#[test]
+fn no_sack_blocks_on_data_segments() {
+    let opts = TcpOptions {
+        sack_permitted: true,
+        ..mss(1000)
+    };
+    let cfg = Config {
+        timestamps: false,
+        ..full(ISS)
+    };
+    let mut c = est_with(&cfg, opts, 65535);
+    assert!(c.status().sack_permitted);
+    peer(PEER_ISS + 11, Flags::ACK)
+        .ack(ISS + 1)
+        .data(b"later")
+        .to(&mut c, t(1));
+    let ack = one(&mut c, t(1));
+    assert_eq!(ack.header.options.sack.as_slice().len(), 1);
+    c.send(&[4u8; 1000]).unwrap();
+    let data = one(&mut c, t(2));
+    assert_eq!(data.payload.len(), 1000);
+    assert!(data.header.options.sack.as_slice().is_empty());
+    assert_eq!(data.header.header_len() + data.payload.len(), 20 + 1000);
+}
