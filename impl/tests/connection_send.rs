@@ -796,3 +796,78 @@ fn no_sack_blocks_on_data_segments() {
     assert!(data.header.options.sack.as_slice().is_empty());
     assert_eq!(data.header.header_len() + data.payload.len(), 20 + 1000);
 }
+
+/// SHLD-14, §3.10.7.4: the right edge a window update advertises is the
+/// one the acceptability test uses: data the peer sends up to it is taken.
+#[test]
+fn window_update_edge_is_honoured() {
+    let cfg = Config {
+        recv_buffer: 2000,
+        ..plain(ISS)
+    };
+    let mut c = est_with(&cfg, mss(1000), 65535);
+    for i in 0..2u32 {
+        peer(PEER_ISS + 1 + 1000 * i, Flags::ACK)
+            .ack(ISS + 1)
+            .data(&[1; 1000])
+            .to(&mut c, t(0));
+    }
+    assert_eq!(drain(&mut c, t(0)).last().unwrap().1.header.window, 0);
+    assert_eq!(c.status().rcv_wnd, 0);
+    let mut buf = [0u8; 2000];
+    assert_eq!(c.recv(&mut buf), Ok(2000));
+    let update = one(&mut c, t(1));
+    assert_eq!(
+        (update.header.ack.0, update.header.window),
+        (PEER_ISS + 2001, 2000)
+    );
+    assert_eq!(c.status().rcv_wnd, 2000);
+    // The peer fills exactly the window it was offered.
+    for i in 0..2u32 {
+        peer(PEER_ISS + 2001 + 1000 * i, Flags::ACK)
+            .ack(ISS + 1)
+            .data(&[2; 1000])
+            .to(&mut c, t(2));
+    }
+    assert_eq!(c.recv_queued(), 2000);
+    assert_eq!(c.stats().dropped.out_of_window, 0);
+}
+
+/// RFC 7323 §2.3: with window scaling, the edge remembered for a window
+/// update is the scaled-back value sent (SEG.WND << Rcv.Wind.Shift), so the
+/// whole advertised window is accepted.
+#[test]
+fn scaled_window_update_edge_is_honoured() {
+    let cfg = Config {
+        timestamps: false,
+        sack: false,
+        ..full(ISS)
+    };
+    let opts = TcpOptions {
+        window_scale: Some(0),
+        ..mss(1000)
+    };
+    let mut c = est_with(&cfg, opts, 65535);
+    assert_eq!(c.status().rcv_wscale, 1);
+    let chunk = vec![1u8; 4096];
+    for i in 0..16u32 {
+        peer(PEER_ISS + 1 + 4096 * i, Flags::ACK)
+            .ack(ISS + 1)
+            .data(&chunk)
+            .to(&mut c, t(0));
+    }
+    drain(&mut c, t(0));
+    assert_eq!(c.recv_queued(), 65536);
+    let mut buf = vec![0u8; 65536];
+    assert_eq!(c.recv(&mut buf), Ok(65536));
+    let update = one(&mut c, t(1));
+    assert_eq!(update.header.window, 32768, "65536 >> 1");
+    assert_eq!(c.status().rcv_wnd, 65536);
+    for i in 0..16u32 {
+        peer(PEER_ISS + 65537 + 4096 * i, Flags::ACK)
+            .ack(ISS + 1)
+            .data(&chunk)
+            .to(&mut c, t(2));
+    }
+    assert_eq!(c.recv_queued(), 65536);
+}
