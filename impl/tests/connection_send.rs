@@ -871,3 +871,42 @@ fn scaled_window_update_edge_is_honoured() {
     }
     assert_eq!(c.recv_queued(), 65536);
 }
+
+/// MUST-39 (§3.8.6.2.2): after a RECEIVE, a window update is sent at once
+/// when the window can grow by the SWS threshold (min(RCV.BUFF/2, MSS) =
+/// 1460 here) while the window offered is under two thresholds (2920); a
+/// window already that large waits for the next ACK to carry the increase.
+#[test]
+fn window_update_only_while_the_offered_window_is_small() {
+    let cfg = Config {
+        recv_buffer: 6000,
+        ..plain(ISS)
+    };
+    // (bytes received, window update expected after reading 1500 of them)
+    for (received, update) in [(4000u32, Some(3500u16)), (3080, None)] {
+        let mut c = est_with(&cfg, mss(1000), 65535);
+        let mut seq = PEER_ISS + 1;
+        let mut left = received;
+        while left > 0 {
+            let len = left.min(1000);
+            peer(seq, Flags::ACK)
+                .ack(ISS + 1)
+                .data(&vec![1; len as usize])
+                .to(&mut c, t(0));
+            seq += len;
+            left -= len;
+        }
+        drain(&mut c, t(0));
+        assert_eq!(c.status().rcv_wnd, 6000 - received);
+        let mut buf = [0u8; 1500];
+        assert_eq!(c.recv(&mut buf), Ok(1500));
+        let segs = drain(&mut c, t(1));
+        match update {
+            Some(w) => {
+                assert_eq!(segs.len(), 1, "received {received}");
+                assert_eq!(segs[0].1.header.window, w);
+            }
+            None => assert!(segs.is_empty(), "received {received}: {segs:?}"),
+        }
+    }
+}
