@@ -910,3 +910,32 @@ fn window_update_only_while_the_offered_window_is_small() {
         }
     }
 }
+
+/// §3.8.6, RFC 5681 §3.2: a fast retransmit resends old data only; bytes
+/// never sent stay behind the peer's window (here 100 bytes, with 500
+/// queued) instead of riding along with the retransmission.
+#[test]
+fn fast_retransmit_sends_nothing_beyond_the_window() {
+    let mut c = est_with(&plain(ISS), mss(1000), 65535);
+    peer(PEER_ISS + 1, Flags::ACK)
+        .ack(ISS + 1)
+        .window(100)
+        .to(&mut c, t(0));
+    c.send(&[6u8; 500]).unwrap();
+    silent(&mut c, t(0));
+    // The sender SWS override sends what the window takes.
+    let d = c.poll_timeout().unwrap();
+    c.on_timeout(d);
+    assert_eq!(one(&mut c, d).payload.len(), 100);
+    for i in 0..3 {
+        peer(PEER_ISS + 1, Flags::ACK)
+            .ack(ISS + 1)
+            .window(100)
+            .to(&mut c, d + std::time::Duration::from_millis(10 + i));
+    }
+    assert_eq!(c.stats().fast_retransmits, 1);
+    let now = d + std::time::Duration::from_millis(20);
+    let again = one(&mut c, now);
+    assert_eq!((again.header.seq.0, again.payload.len()), (ISS + 1, 100));
+    assert_eq!(c.status().snd_nxt.0, ISS + 101);
+}

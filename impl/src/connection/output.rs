@@ -211,8 +211,11 @@ impl Connection {
             self.fast_rtx = false;
             if self.snd_una < self.snd_nxt {
                 let seq = self.snd_una;
-                let data = if seq < data_end {
-                    data_end.distance_from(seq).min(eff_mss)
+                // Old data only (RFC 5681 §3.2): bytes never sent wait for
+                // the window like any new data (§3.8.6).
+                let sent_end = data_end.min(self.snd_nxt);
+                let data = if seq < sent_end {
+                    sent_end.distance_from(seq).min(eff_mss)
                 } else {
                     0
                 };
