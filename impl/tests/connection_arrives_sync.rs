@@ -128,6 +128,33 @@ fn zero_window_rejects_data_accepts_ack() {
     assert_eq!((ack.header.ack.0, ack.header.window), (DATA_SEQ + 10, 0));
 }
 
+/// Table 5's zero-window row outside ESTABLISHED's fast path: in FIN-WAIT-2
+/// with the receive buffer full, a zero-length segment at RCV.NXT is
+/// acceptable (no reply), one elsewhere is not (an ACK in reply).
+#[test]
+fn zero_window_acceptability_in_fin_wait_2() {
+    let cfg = Config {
+        recv_buffer: 10,
+        ..plain(ISS)
+    };
+    let mut c = fin_wait_2(&cfg);
+    peer(DATA_SEQ, Flags::ACK)
+        .ack(ISS + 2)
+        .data(&[7; 10])
+        .to(&mut c, t(0));
+    let ack = one(&mut c, t(0));
+    assert_eq!((ack.header.ack.0, ack.header.window), (DATA_SEQ + 10, 0));
+    peer(DATA_SEQ + 10, Flags::ACK)
+        .ack(ISS + 2)
+        .to(&mut c, t(0));
+    silent(&mut c, t(0));
+    assert_eq!(c.stats().dropped.out_of_window, 0);
+    peer(DATA_SEQ + 9, Flags::ACK).ack(ISS + 2).to(&mut c, t(0));
+    assert_eq!(sa(&one(&mut c, t(0))), (ISS + 2, DATA_SEQ + 10, Flags::ACK));
+    assert_eq!(c.stats().dropped.out_of_window, 1);
+    assert_eq!(c.state(), State::FinWait2);
+}
+
 /// MUST-66: with a zero window, the ACK of a data segment at RCV.NXT is
 /// still processed (the data is not).
 #[test]
