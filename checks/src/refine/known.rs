@@ -32,7 +32,11 @@ fn receiver_tcb(
 fn receiver(
     r: &RefState,
     step: &Step,
-) -> Option<(usize, synack_model::segment::Segment, synack_model::tcb::Tcb)> {
+) -> Option<(
+    usize,
+    synack_model::segment::Segment,
+    synack_model::tcb::Tcb,
+)> {
     match step {
         Step::Deliver(w) => {
             let to = 1 - usize::from(w.from);
