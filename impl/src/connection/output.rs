@@ -458,7 +458,7 @@ impl Connection {
     /// After the application read: ask for a window update when the window
     /// grew enough to matter (MUST-39, and §3.8.6.1: a peer waiting on a
     /// zero window learns it reopened).
-    pub(super) fn maybe_window_update(&mut self, _free_before: u32) {
+    pub(super) fn maybe_window_update(&mut self) {
         if !matches!(
             self.state,
             State::Established | State::FinWait1 | State::FinWait2
@@ -471,10 +471,6 @@ impl Connection {
         if free >= cur.saturating_add(threshold) && cur < 2 * threshold {
             self.ack_now = true;
         }
-    }
-
-    pub(super) fn rcv_wnd_candidate(&self) -> u32 {
-        self.recv_buf.window() as u32
     }
 
     /// RFC 7323 TSval: a millisecond clock.

@@ -125,12 +125,11 @@ impl Connection {
             if buf.is_empty() {
                 return Ok(0);
             }
-            let before = self.rcv_wnd_candidate();
             let n = self.recv_buf.read(buf);
             if self.recv_buf.readable() == 0 {
                 self.events &= !EV_READABLE;
             }
-            self.maybe_window_update(before);
+            self.maybe_window_update();
             return Ok(n);
         }
         match self.state {
